@@ -1,0 +1,151 @@
+"""Drives mask updates from a training loop: `SparsityHook` and a callback.
+
+Custom loops (UB style, a whole-epoch `tf.function` with `strategy.run`) call
+`hook.after_train_step(batch)` after each `strategy.run(step_fn, ...)`, in
+cross-replica context:
+
+    @tf.function
+    def train_epoch(iterator):
+      for _ in tf.range(steps_per_epoch):
+        batch = next(iterator)
+        strategy.run(step_fn, args=(batch,))
+        hook.after_train_step(batch)
+
+The hook counts optimizer steps in a checkpointable variable and, on the
+schedule's update steps (Algorithm 2, line 6), computes the dense gradient of
+`loss_fn` on the current batch (after that step's weight update), sums it over
+replicas and calls the updater. Mask changes are variable assignments, so the
+compiled train step is never retraced. `reexplore(batch, q)` is EDST's large
+re-exploration (Algorithm 1, line 20): the same update with fraction q.
+
+`model.fit` users add `SparsityCallback(hook, grow_data)` instead; it takes the
+grow gradient's batch from `grow_data` (a separate batch, as RigL's TF code).
+"""
+
+import tensorflow as tf
+
+from sparse_layers import layers as masked
+from sparse_layers.keras_alias import keras
+
+
+class SparsityHook(tf.Module):
+  """Counts steps and fires mask updates; its `step` is checkpointable.
+
+  Create it under the strategy's scope (like the model and optimizer) and put
+  it in the checkpoint: `tf.train.Checkpoint(model=..., optimizer=...,
+  sparsity_hook=hook)`. The schedule position is a function of `step`, and the
+  updater's random choices are seeded by it, so a resumed run continues
+  exactly.
+  """
+
+  def __init__(self, model, updater, schedule, loss_fn=None, optimizer=None,
+               strategy=None, name='sparsity_hook'):
+    """Creates the hook.
+
+    Args:
+      model: the Keras model holding masked layers.
+      updater: a `MaskUpdater`.
+      schedule: a `DropFractionSchedule`.
+      loss_fn: `loss_fn(batch) -> scalar loss` (per replica), for the dense
+        grow gradient; required when `updater.needs_gradient`.
+      optimizer: the optimizer whose slots are zeroed for dropped weights.
+      strategy: defaults to the current `tf.distribute` strategy.
+      name: module name.
+    """
+    super().__init__(name=name)
+    if updater.needs_gradient and loss_fn is None:
+      raise ValueError(f'{type(updater).__name__} grows by gradient: pass '
+                       'loss_fn(batch) -> loss to SparsityHook.')
+    self._layers = masked.masked_layers(model)
+    if not self._layers:
+      raise ValueError('the model has no MaskedConv2D / MaskedDense layers.')
+    self.updater = updater
+    self.schedule = schedule
+    self._loss_fn = loss_fn
+    self._optimizer = optimizer
+    self._strategy = strategy or tf.distribute.get_strategy()
+    self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
+    # Connections grown (newly activated) by the most recent update.
+    self.last_grown = tf.Variable(0, dtype=tf.int32, trainable=False,
+                                  name='last_grown')
+
+  @property
+  def masked_layers(self):
+    return list(self._layers)
+
+  def after_train_step(self, batch):
+    """Counts one optimizer step; updates masks if the schedule says so."""
+    step = self.step.assign_add(1)
+    if self.schedule.is_update_step(step):
+      self._update(batch, self.schedule.drop_fraction(step))
+
+  def reexplore(self, batch, fraction):
+    """Drops `fraction` of each layer's active weights and regrows as many."""
+    return self._update(batch, fraction)
+
+  def current_drop_fraction(self):
+    """The schedule's drop fraction at the current step."""
+    return self.schedule.drop_fraction(self.step)
+
+  def _update(self, batch, fraction):
+    gradients = (self._dense_gradients(batch)
+                 if self.updater.needs_gradient else None)
+    grown = self.updater.update(self._layers, fraction, self.step, gradients,
+                                self._optimizer)
+    self.last_grown.assign(grown)
+    return grown
+
+  def _dense_gradients(self, batch):
+    kernels = [layer.kernel for layer in self._layers]
+
+    def replica_gradients(batch):
+      with masked.dense_gradient_scope():
+        with tf.GradientTape() as tape:
+          loss = self._loss_fn(batch)
+        return tape.gradient(loss, kernels)
+
+    per_replica = self._strategy.run(replica_gradients, args=(batch,))
+    return [self._strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None)
+            for g in per_replica]
+
+
+class SparsityCallback(keras.callbacks.Callback):
+  """Runs a `SparsityHook` inside `model.fit`.
+
+  The hook's step follows `optimizer.iterations` (checkpointed by Keras), so
+  `BackupAndRestore` resumes the schedule too.
+  """
+
+  def __init__(self, hook, grow_data=None):
+    """Creates the callback.
+
+    Args:
+      hook: a `SparsityHook` whose loss_fn takes an (x, y) batch.
+      grow_data: an iterable of batches for the grow gradient (repeated);
+        required when the hook's updater needs gradients.
+    """
+    super().__init__()
+    if hook.updater.needs_gradient and grow_data is None:
+      raise ValueError('SparsityCallback needs grow_data for a gradient-based '
+                       'updater.')
+    self.hook = hook
+    self._grow_data = grow_data
+    self._iterator = None
+    self._after_step = tf.function(hook.after_train_step)
+
+  def _next_batch(self):
+    if self._grow_data is None:
+      return tf.constant(0)
+    if self._iterator is None:
+      self._iterator = iter(self._grow_data)
+    try:
+      return next(self._iterator)
+    except StopIteration:
+      self._iterator = iter(self._grow_data)
+      return next(self._iterator)
+
+  def on_train_begin(self, logs=None):
+    self.hook.step.assign(tf.cast(self.model.optimizer.iterations, tf.int64))
+
+  def on_train_batch_end(self, batch, logs=None):
+    self._after_step(self._next_batch())

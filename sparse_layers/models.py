@@ -1,0 +1,137 @@
+"""Wide ResNet (UB's CIFAR layout) and ResNet-50 (ImageNet), masked or dense.
+
+With `masked=True` every Conv2D and Dense is a `MaskedConv2D` / `MaskedDense`
+(all-ones masks until `sparse_init.sparsify`); with `masked=False` the same
+architecture uses plain Keras layers (the dense baseline, and the benchmark's
+reference).
+"""
+
+from sparse_layers import layers as masked_layers
+from sparse_layers.keras_alias import keras
+
+_BN_MOMENTUM = 0.9
+_BN_EPSILON = 1e-5
+
+
+def _layer_types(masked):
+  if masked:
+    return masked_layers.MaskedConv2D, masked_layers.MaskedDense
+  return keras.layers.Conv2D, keras.layers.Dense
+
+
+def _regularizer(l2):
+  return keras.regularizers.l2(l2) if l2 else None
+
+
+def _batch_norm(l2, name=None):
+  return keras.layers.BatchNormalization(
+      momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON,
+      beta_regularizer=_regularizer(l2), gamma_regularizer=_regularizer(l2),
+      name=name)
+
+
+def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
+                num_classes=10, l2=0.0, masked=True):
+  """Wide ResNet-depth-width (Zagoruyko & Komodakis 2016), UB's layout.
+
+  Pre-activation basic blocks (BN-ReLU-Conv3x3 twice), a 1x1 projection
+  shortcut on the block input where the shape changes, three groups of
+  (depth - 4) / 6 blocks with 16k, 32k and 64k filters.
+
+  Args:
+    input_shape: image shape.
+    depth: total depth; (depth - 4) % 6 == 0.
+    width_multiplier: k.
+    num_classes: classifier outputs (logits).
+    l2: L2 regularisation of kernels and BN parameters.
+    masked: build with masked layers.
+
+  Returns:
+    A functional `keras.Model` named 'wide_resnet'.
+  """
+  if depth < 10 or (depth - 4) % 6 != 0:
+    raise ValueError(f'depth must be 6n + 4 with n >= 1, got {depth}.')
+  if width_multiplier < 1:
+    raise ValueError(f'width_multiplier must be >= 1, got {width_multiplier}.')
+  conv_type, dense_type = _layer_types(masked)
+  blocks_per_group = (depth - 4) // 6
+
+  def conv(filters, kernel_size, strides, name):
+    return conv_type(filters, kernel_size, strides=strides, padding='same',
+                     use_bias=False, kernel_initializer='he_normal',
+                     kernel_regularizer=_regularizer(l2), name=name)
+
+  inputs = keras.layers.Input(shape=input_shape)
+  x = conv(16, 3, 1, 'conv_init')(inputs)
+  for group in range(3):
+    filters = 16 * (2**group) * width_multiplier
+    for block in range(blocks_per_group):
+      strides = 2 if group > 0 and block == 0 else 1
+      prefix = f'group{group + 1}_block{block + 1}'
+      y = _batch_norm(l2, f'{prefix}_bn1')(x)
+      y = keras.layers.Activation('relu')(y)
+      y = conv(filters, 3, strides, f'{prefix}_conv1')(y)
+      y = _batch_norm(l2, f'{prefix}_bn2')(y)
+      y = keras.layers.Activation('relu')(y)
+      y = conv(filters, 3, 1, f'{prefix}_conv2')(y)
+      if x.shape[-1] != filters or strides != 1:
+        x = conv(filters, 1, strides, f'{prefix}_shortcut')(x)
+      x = keras.layers.add([x, y])
+  x = _batch_norm(l2, 'final_bn')(x)
+  x = keras.layers.Activation('relu')(x)
+  x = keras.layers.GlobalAveragePooling2D()(x)
+  outputs = dense_type(num_classes, kernel_initializer='he_normal',
+                       kernel_regularizer=_regularizer(l2),
+                       bias_regularizer=_regularizer(l2), name='classifier')(x)
+  return keras.Model(inputs, outputs, name='wide_resnet')
+
+
+def resnet50(input_shape=(224, 224, 3), num_classes=1000, l2=0.0,
+             masked=True):
+  """ResNet-50 v1.5 (He et al. 2016): stride in the 3x3 of bottlenecks.
+
+  Args:
+    input_shape: image shape (small shapes such as 32x32 work for tests).
+    num_classes: classifier outputs (logits).
+    l2: L2 regularisation of kernels.
+    masked: build with masked layers.
+
+  Returns:
+    A functional `keras.Model` named 'resnet50'.
+  """
+  conv_type, dense_type = _layer_types(masked)
+
+  def conv(filters, kernel_size, strides, name):
+    return conv_type(filters, kernel_size, strides=strides, padding='same',
+                     use_bias=False, kernel_initializer='he_normal',
+                     kernel_regularizer=_regularizer(l2), name=name)
+
+  inputs = keras.layers.Input(shape=input_shape)
+  x = conv(64, 7, 2, 'conv1')(inputs)
+  x = keras.layers.Activation('relu')(_batch_norm(l2, 'conv1_bn')(x))
+  x = keras.layers.MaxPooling2D(3, strides=2, padding='same')(x)
+  for stage, (filters, blocks) in enumerate(((64, 3), (128, 4), (256, 6),
+                                             (512, 3))):
+    for block in range(blocks):
+      strides = 2 if stage > 0 and block == 0 else 1
+      prefix = f'stage{stage + 2}_block{block + 1}'
+      shortcut = x
+      y = x
+      for i, (size, stride) in enumerate(((1, 1), (3, strides), (1, 1))):
+        out = filters * 4 if i == 2 else filters
+        y = conv(out, size, stride, f'{prefix}_conv{i + 1}')(y)
+        y = _batch_norm(l2, f'{prefix}_bn{i + 1}')(y)
+        if i < 2:
+          y = keras.layers.Activation('relu')(y)
+      if block == 0:
+        shortcut = conv(filters * 4, 1, strides, f'{prefix}_shortcut')(x)
+        shortcut = _batch_norm(l2, f'{prefix}_shortcut_bn')(shortcut)
+      x = keras.layers.Activation('relu')(keras.layers.add([shortcut, y]))
+  x = keras.layers.GlobalAveragePooling2D()(x)
+  outputs = dense_type(num_classes, kernel_initializer='he_normal',
+                       kernel_regularizer=_regularizer(l2),
+                       name='classifier')(x)
+  return keras.Model(inputs, outputs, name='resnet50')
+
+
+MODELS = ('wrn', 'resnet50')

@@ -1,0 +1,100 @@
+"""When DST updates the masks and by how much: drop-fraction schedules.
+
+An update fires after optimizer step t when `begin_step < t <= end_step` and
+`(t - begin_step) % update_interval == 0` (Algorithm 2, line 6: t mod ΔT = 0).
+The drop fraction p_t is constant, or cosine-annealed
+`p_t = p_0 / 2 * (1 + cos(pi * (t - begin) / (end - begin)))` (RigL, Eq. 1 of
+Evci et al. 2020; REFERENCE.md section 2).
+"""
+
+import math
+
+import tensorflow as tf
+
+
+def check_fraction(value, name):
+  """Raises ValueError unless 0 <= value <= 1."""
+  if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+    raise ValueError(f'{name} must be in [0, 1], got {value!r}.')
+
+
+class DropFractionSchedule:
+  """Base schedule: update steps every ΔT in (begin, end], fraction p_t."""
+
+  def __init__(self, drop_fraction, update_interval, begin_step=0,
+               end_step=None):
+    check_fraction(drop_fraction, 'drop_fraction')
+    if not isinstance(update_interval, int) or update_interval < 1:
+      raise ValueError(f'update_interval (ΔT) must be an integer >= 1, got '
+                       f'{update_interval!r}.')
+    if not isinstance(begin_step, int) or begin_step < 0:
+      raise ValueError(f'begin_step must be an integer >= 0, got '
+                       f'{begin_step!r}.')
+    if end_step is not None and (not isinstance(end_step, int) or
+                                 end_step <= begin_step):
+      raise ValueError(f'end_step must be an integer > begin_step '
+                       f'({begin_step}) or None, got {end_step!r}.')
+    self.initial_drop_fraction = float(drop_fraction)
+    self.update_interval = update_interval
+    self.begin_step = begin_step
+    self.end_step = end_step
+
+  def is_update_step(self, step):
+    """A boolean tensor: does an update follow optimizer step `step`?"""
+    step = tf.cast(step, tf.int64)
+    since_begin = step - self.begin_step
+    due = tf.logical_and(since_begin > 0,
+                         tf.equal(since_begin % self.update_interval, 0))
+    if self.end_step is not None:
+      due = tf.logical_and(due, step <= self.end_step)
+    return due
+
+  def drop_fraction(self, step):
+    """The drop fraction p_t at `step`, a float32 tensor."""
+    raise NotImplementedError
+
+  def get_config(self):
+    return {'drop_fraction': self.initial_drop_fraction,
+            'update_interval': self.update_interval,
+            'begin_step': self.begin_step, 'end_step': self.end_step}
+
+  @classmethod
+  def from_config(cls, config):
+    return cls(**config)
+
+
+class ConstantDropFraction(DropFractionSchedule):
+  """p_t = p (FreeTickets CIFAR: ΔT = 1000, p = 0.5)."""
+
+  def drop_fraction(self, step):
+    del step  # Constant.
+    return tf.constant(self.initial_drop_fraction, tf.float32)
+
+
+class CosineDropFraction(DropFractionSchedule):
+  """p_t = p_0 / 2 (1 + cos(pi (t - begin) / (end - begin))) (ImageNet)."""
+
+  def __init__(self, drop_fraction, update_interval, begin_step=0,
+               end_step=None):
+    if end_step is None:
+      raise ValueError('CosineDropFraction needs end_step (the step at which '
+                       'the drop fraction reaches 0).')
+    super().__init__(drop_fraction, update_interval, begin_step, end_step)
+
+  def drop_fraction(self, step):
+    progress = (tf.cast(step, tf.float32) - self.begin_step) / float(
+        self.end_step - self.begin_step)
+    progress = tf.clip_by_value(progress, 0.0, 1.0)
+    return self.initial_drop_fraction / 2.0 * (1.0 + tf.cos(math.pi * progress))
+
+
+SCHEDULES = {'constant': ConstantDropFraction, 'cosine': CosineDropFraction}
+
+
+def make_schedule(name, drop_fraction, update_interval, begin_step=0,
+                  end_step=None):
+  """Builds a schedule by name ('constant' or 'cosine')."""
+  if name not in SCHEDULES:
+    raise ValueError(f'drop fraction schedule must be one of '
+                     f'{sorted(SCHEDULES)}, got {name!r}.')
+  return SCHEDULES[name](drop_fraction, update_interval, begin_step, end_step)

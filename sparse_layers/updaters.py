@@ -1,0 +1,168 @@
+"""Mask updaters: drop by magnitude, grow by gradient (RigL) or at random (SET).
+
+`MaskUpdater.update` is a template method (Eqs. 1 and 2 of the paper, Algorithm
+2 lines 8-9). Per layer, with n active weights and drop fraction p:
+  1. drop the k = floor(p * n) active weights with the smallest drop score;
+  2. grow k connections with the largest grow score among those inactive after
+     the drop (a connection dropped in this update may be regrown and keeps its
+     value and optimizer slots);
+  3. weights that were inactive before the update start at 0, dropped weights
+     and their optimizer slots are zeroed.
+Subclasses give only the grow score. Ties are broken by a stateless random
+permutation seeded by (seed, step, layer), so every replica and every resumed
+run makes the same choice. Call `update` in cross-replica context: it reads the
+(mirrored) variables once and assigns the same value to every replica.
+"""
+
+import tensorflow as tf
+
+_NEG_INF = float('-inf')
+
+
+def optimizer_slots(optimizer, variable):
+  """The optimizer's slot variables (momentum, ...) for `variable`.
+
+  Supports tf-keras' current optimizers (slots are lists indexed through
+  `_index_dict`) and the legacy ones (`get_slot`). An optimizer that has not
+  built its slots yet has none.
+
+  Args:
+    optimizer: a tf-keras optimizer, or None.
+    variable: a model variable.
+
+  Returns:
+    list of tf.Variable of the variable's shape.
+  """
+  if optimizer is None:
+    return []
+  if hasattr(optimizer, 'get_slot_names'):  # tf_keras.optimizers.legacy.
+    return [optimizer.get_slot(variable, name)
+            for name in optimizer.get_slot_names()
+            if optimizer.get_slot(variable, name) is not None]
+  index_dict = getattr(optimizer, '_index_dict', None)
+  if not index_dict:
+    return []
+  index = index_dict.get(optimizer._var_key(variable))  # pylint: disable=protected-access
+  if index is None:
+    return []
+  slots = []
+  for value in vars(optimizer).values():
+    if (isinstance(value, list) and len(value) == len(index_dict) and
+        all(isinstance(v, tf.Variable) for v in value) and
+        value[index].shape == variable.shape):
+      slots.append(value[index])
+  return slots
+
+
+def _top_k_mask(scores, k, permutation):
+  """A 0/1 vector with ones at the k largest `scores`, ties broken randomly."""
+  _, order = tf.math.top_k(tf.gather(scores, permutation), k=k, sorted=False)
+  indices = tf.gather(permutation, order)
+  return tf.scatter_nd(indices[:, tf.newaxis], tf.ones_like(indices,
+                                                            tf.float32),
+                       tf.shape(scores))
+
+
+class MaskUpdater:
+  """Base updater: magnitude drop, subclass-defined grow score."""
+
+  needs_gradient = False
+
+  def __init__(self, seed=0):
+    self.seed = int(seed)
+
+  def grow_scores(self, kernel, gradient, seed):
+    """Scores of all connections, shape of flat `kernel`; larger grows first."""
+    raise NotImplementedError
+
+  def update(self, layers, drop_fraction, step, gradients=None,
+             optimizer=None):
+    """Drops and regrows `drop_fraction` of each layer's active weights.
+
+    Args:
+      layers: the masked layers.
+      drop_fraction: scalar in [0, 1] (tensor or float).
+      step: the optimizer step (int tensor), seeds the random choices.
+      gradients: dense kernel gradients in `layers` order, if needed.
+      optimizer: whose slots for dropped weights are zeroed.
+
+    Returns:
+      int32 tensor: connections grown that were inactive before the update.
+    """
+    if self.needs_gradient and gradients is None:
+      raise ValueError(f'{type(self).__name__} needs dense gradients.')
+    drop_fraction = tf.cast(drop_fraction, tf.float32)
+    step_seed = tf.stack([tf.constant(self.seed, tf.int64),
+                          tf.cast(step, tf.int64)])
+    grown = tf.constant(0, tf.int32)
+    for index, layer in enumerate(layers):
+      gradient = None if gradients is None else gradients[index]
+      seed = tf.random.experimental.stateless_fold_in(step_seed, index)
+      grown += self._update_layer(layer, drop_fraction, seed, gradient,
+                                  optimizer_slots(optimizer, layer.kernel))
+    return grown
+
+  def _update_layer(self, layer, drop_fraction, seed, gradient, slots):
+    shape = layer.mask.shape
+    mask = tf.reshape(tf.convert_to_tensor(layer.mask), [-1])
+    kernel = tf.reshape(tf.convert_to_tensor(layer.kernel), [-1])
+    if gradient is not None:
+      gradient = tf.reshape(tf.cast(gradient, kernel.dtype), [-1])
+    num_active = tf.cast(tf.reduce_sum(mask), tf.int32)
+    num_drop = tf.cast(
+        tf.floor(drop_fraction * tf.cast(num_active, tf.float32)), tf.int32)
+    permutation = tf.random.experimental.stateless_shuffle(
+        tf.range(tf.size(mask)), seed=seed)
+    neg_inf = tf.fill(tf.shape(mask), _NEG_INF)
+
+    drop_scores = tf.where(mask > 0, tf.abs(kernel), neg_inf)
+    kept = _top_k_mask(drop_scores, num_active - num_drop, permutation)
+    grow_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+    grow_scores = tf.where(kept > 0, neg_inf,
+                           self.grow_scores(kernel, gradient, grow_seed))
+    new_mask = kept + _top_k_mask(grow_scores, num_drop, permutation)
+
+    survivors = tf.reshape(mask * new_mask, shape)
+    layer.mask.assign(tf.reshape(new_mask, shape))
+    layer.kernel.assign(layer.kernel * survivors)
+    for slot in slots:
+      slot.assign(slot * tf.cast(survivors, slot.dtype))
+    return tf.cast(tf.reduce_sum(new_mask * (1.0 - mask)), tf.int32)
+
+
+class RigLUpdater(MaskUpdater):
+  """RigL: grow where the dense gradient is largest in magnitude (Eq. 2)."""
+
+  needs_gradient = True
+
+  def grow_scores(self, kernel, gradient, seed):
+    del kernel, seed  # Ties are broken by the shared permutation.
+    return tf.abs(gradient)
+
+
+class SETUpdater(MaskUpdater):
+  """SET (Mocanu et al. 2018): grow at uniformly random positions."""
+
+  def grow_scores(self, kernel, gradient, seed):
+    del gradient
+    return tf.random.stateless_uniform(tf.shape(kernel), seed=seed)
+
+
+class StaticUpdater(MaskUpdater):
+  """Static sparse training: masks never change."""
+
+  def update(self, layers, drop_fraction, step, gradients=None,
+             optimizer=None):
+    del layers, drop_fraction, step, gradients, optimizer
+    return tf.constant(0, tf.int32)
+
+
+UPDATERS = {'rigl': RigLUpdater, 'set': SETUpdater, 'static': StaticUpdater}
+
+
+def make_updater(name, seed=0):
+  """Builds an updater by name: 'rigl' (gradient grow), 'set', 'static'."""
+  if name not in UPDATERS:
+    raise ValueError(f'growth rule must be one of {sorted(UPDATERS)}, got '
+                     f'{name!r}.')
+  return UPDATERS[name](seed=seed)

@@ -1,0 +1,202 @@
+"""Tests for sparse_layers/hook.py: custom loops, resume, replicas, fit."""
+
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from tests import testing
+
+HAS_TWO_CPUS = testing.use_two_logical_cpus()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from sparse_layers import hook as hook_lib
+from sparse_layers import schedules
+from sparse_layers import sparse_init
+from sparse_layers import updaters
+from sparse_layers.keras_alias import keras
+
+STEPS_PER_EPOCH = 4
+
+
+class _Run:
+  """A tiny sparse WRN trained UB-style: whole-epoch tf.function loop."""
+
+  def __init__(self, strategy=None, interval=3, updater='rigl', seed=0):
+    self.strategy = strategy or tf.distribute.get_strategy()
+    keras.utils.set_random_seed(seed)
+    with self.strategy.scope():
+      self.model = testing.tiny_wrn()
+      sparse_init.sparsify(self.model, 0.8, seed=seed)
+      self.optimizer = keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True)
+      self.optimizer.build(self.model.trainable_variables)
+      loss_fn = testing.cross_entropy_loss_fn(self.model)
+      self.hook = hook_lib.SparsityHook(
+          self.model, updaters.make_updater(updater, seed),
+          schedules.ConstantDropFraction(0.5, interval), loss_fn,
+          self.optimizer, self.strategy)
+    self.traces = 0
+    x, y = testing.random_data(16 * STEPS_PER_EPOCH)
+    self.dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    replicas = self.strategy.num_replicas_in_sync
+
+    def step_fn(batch):
+      with tf.GradientTape() as tape:
+        loss = loss_fn(batch) / replicas
+      grads = tape.gradient(loss, self.model.trainable_variables)
+      self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+
+    @tf.function
+    def train_epoch(iterator):
+      self.traces += 1
+      for _ in tf.range(STEPS_PER_EPOCH):
+        batch = next(iterator)
+        self.strategy.run(step_fn, args=(batch,))
+        self.hook.after_train_step(batch)
+
+    self._train_epoch = train_epoch
+
+  def train(self, epochs):
+    for _ in range(epochs):
+      self._train_epoch(
+          iter(self.strategy.experimental_distribute_dataset(self.dataset)))
+
+  def masks(self):
+    return [layer.mask.numpy() for layer in self.hook.masked_layers]
+
+  def checkpoint(self):
+    return tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                               sparsity_hook=self.hook)
+
+
+class SparsityHookTest(tf.test.TestCase):
+
+  def test_updates_fire_every_interval_without_retracing(self):
+    run = _Run(interval=3)
+    history = [run.masks()]
+    for _ in range(3):
+      run.train(1)
+      history.append(run.masks())
+    self.assertEqual(run.traces, 1)
+    self.assertEqual(int(run.hook.step), 3 * STEPS_PER_EPOCH)
+    # 12 steps, ΔT = 3: updates after steps 3, 6, 9 and 12, so every epoch
+    # of 4 steps holds at least one update and every epoch changes masks.
+    for before, after in zip(history, history[1:]):
+      changed = sum(int((a != b).sum()) for a, b in zip(after, before))
+      self.assertGreater(changed, 0)
+      for a, b in zip(after, before):
+        self.assertEqual(a.sum(), b.sum())
+    for layer in run.hook.masked_layers:
+      kernel, mask = layer.kernel.numpy(), layer.mask.numpy()
+      self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0, layer.name)
+
+  def test_no_update_before_first_interval(self):
+    run = _Run(interval=STEPS_PER_EPOCH + 1)
+    before = run.masks()
+    run.train(1)
+    for a, b in zip(run.masks(), before):
+      self.assertAllEqual(a, b)
+
+  def test_reexplore_changes_about_q_of_active_connections(self):
+    run = _Run(interval=1000)
+    run.train(1)
+    before = run.masks()
+    batch = next(iter(run.dataset))
+    grown = int(run.hook.reexplore(batch, 0.8))
+    after = run.masks()
+    newly_active = sum(int(((a == 1) & (b == 0)).sum())
+                       for a, b in zip(after, before))
+    self.assertEqual(grown, newly_active)
+    sparse_layers = [(a, b) for a, b in zip(after, before) if b.min() == 0]
+    dropped_max = sum(int(0.8 * b.sum()) for _, b in sparse_layers)
+    self.assertLessEqual(grown, dropped_max)
+    self.assertGreater(grown, 0.5 * dropped_max)
+    for a, b in zip(after, before):
+      self.assertEqual(a.sum(), b.sum())
+
+  def test_resume_from_checkpoint_continues_exactly(self):
+    tf.config.experimental.enable_op_determinism()
+    reference = _Run(interval=3)
+    reference.train(4)
+
+    first = _Run(interval=3)
+    first.train(2)
+    path = first.checkpoint().save(os.path.join(tempfile.mkdtemp(), 'ckpt'))
+    resumed = _Run(interval=3, seed=99)  # Different init, overwritten below.
+    resumed.checkpoint().restore(path).assert_consumed()
+    self.assertEqual(int(resumed.hook.step), 2 * STEPS_PER_EPOCH)
+    resumed.train(2)
+    for a, b in zip(reference.masks(), resumed.masks()):
+      self.assertAllEqual(a, b)
+    for a, b in zip(reference.model.weights, resumed.model.weights):
+      self.assertAllEqual(a.numpy(), b.numpy())
+
+  def test_mirrored_replicas_stay_identical(self):
+    if not HAS_TWO_CPUS:
+      self.skipTest('TensorFlow started before 2 logical CPUs were set up.')
+    strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
+    run = _Run(strategy=strategy, interval=2)
+    before = run.masks()
+    run.train(2)
+    self.assertEqual(run.traces, 1)
+    self.assertNotAllEqual(np.concatenate([m.ravel() for m in before]),
+                           np.concatenate([m.ravel() for m in run.masks()]))
+    for layer in run.hook.masked_layers:
+      for variable in (layer.mask, layer.kernel):
+        values = [v.numpy() for v in
+                  strategy.experimental_local_results(variable)]
+        self.assertLen(values, 2)
+        self.assertAllEqual(values[0], values[1])
+    for slot in run.optimizer.variables:
+      values = [v.numpy() for v in strategy.experimental_local_results(slot)]
+      self.assertAllEqual(values[0], values[-1])
+
+  def test_bad_construction(self):
+    model = testing.tiny_wrn()
+    with self.assertRaisesRegex(ValueError, 'pass loss_fn'):
+      hook_lib.SparsityHook(model, updaters.RigLUpdater(),
+                            schedules.ConstantDropFraction(0.5, 10))
+    with self.assertRaisesRegex(ValueError, 'no MaskedConv2D'):
+      hook_lib.SparsityHook(testing.tiny_wrn(masked=False),
+                            updaters.SETUpdater(),
+                            schedules.ConstantDropFraction(0.5, 10))
+
+
+class SparsityCallbackTest(tf.test.TestCase):
+
+  def test_fit_updates_on_schedule_and_keeps_zeros(self):
+    model = testing.tiny_wrn()
+    sparse_init.sparsify(model, 0.8, seed=0)
+    optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))
+    x, y = testing.random_data(64)
+    grow_data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    hook = hook_lib.SparsityHook(
+        model, updaters.RigLUpdater(), schedules.ConstantDropFraction(0.5, 2),
+        testing.cross_entropy_loss_fn(model), optimizer)
+    before = [layer.mask.numpy() for layer in hook.masked_layers]
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0,
+              callbacks=[hook_lib.SparsityCallback(hook, grow_data)])
+    self.assertEqual(int(hook.step), int(optimizer.iterations))
+    self.assertEqual(int(hook.step), 8)
+    changed = 0
+    for layer, old in zip(hook.masked_layers, before):
+      mask, kernel = layer.mask.numpy(), layer.kernel.numpy()
+      self.assertEqual(mask.sum(), old.sum())
+      self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0)
+      changed += int((mask != old).sum())
+    self.assertGreater(changed, 0)
+
+  def test_gradient_updater_needs_grow_data(self):
+    model = testing.tiny_wrn()
+    hook = hook_lib.SparsityHook(
+        model, updaters.RigLUpdater(), schedules.ConstantDropFraction(0.5, 2),
+        testing.cross_entropy_loss_fn(model))
+    with self.assertRaisesRegex(ValueError, 'needs grow_data'):
+      hook_lib.SparsityCallback(hook)
+
+
+if __name__ == '__main__':
+  tf.test.main()
