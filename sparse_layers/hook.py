@@ -25,6 +25,7 @@ grow gradient's batch from `grow_data` (a separate batch, as RigL's TF code).
 import tensorflow as tf
 
 from sparse_layers import layers as masked
+from sparse_layers import schedules
 from sparse_layers.keras_alias import keras
 
 
@@ -80,7 +81,17 @@ class SparsityHook(tf.Module):
       self._update(batch, self.schedule.drop_fraction(step))
 
   def reexplore(self, batch, fraction):
-    """Drops `fraction` of each layer's active weights and regrows as many."""
+    """Drops `fraction` of each layer's active weights and regrows as many.
+
+    Args:
+      batch: the batch for the grow gradient (ignored by SET / static).
+      fraction: q in [0, 1] (EDST: 0.8).
+
+    Returns:
+      int32 tensor: connections newly activated.
+    """
+    if isinstance(fraction, (int, float)):
+      schedules.check_fraction(fraction, 'reexploration fraction')
     return self._update(batch, fraction)
 
   def current_drop_fraction(self):

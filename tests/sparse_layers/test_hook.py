@@ -114,6 +114,9 @@ class SparsityHookTest(tf.test.TestCase):
     self.assertGreater(grown, 0.5 * dropped_max)
     for a, b in zip(after, before):
       self.assertEqual(a.sum(), b.sum())
+    with self.assertRaisesRegex(ValueError, r'reexploration fraction must be '
+                                r'in \[0, 1\], got 1.2'):
+      run.hook.reexplore(batch, 1.2)
 
   def test_resume_from_checkpoint_continues_exactly(self):
     tf.config.experimental.enable_op_determinism()
