@@ -232,8 +232,14 @@ def format_report(result):
   return '\n'.join(lines)
 
 
-def _layer_option(value):
-  return value if value in ('include', 'dense') else float(value)
+def _layer_option(value, flag):
+  if value in ('include', 'dense'):
+    return value
+  try:
+    return float(value)
+  except ValueError:
+    raise ValueError(f"--{flag} must be 'include', 'dense' or a sparsity in "
+                     f'[0, 1), got {value!r}.') from None
 
 
 def _define_flags():
@@ -272,7 +278,8 @@ def main(argv, flag_values):
     model = build_model(f.model, f.depth, f.width, f.num_classes, f.image_size)
     result = report(
         model, f.sparsity, f.distribution, f.erk_power_scale,
-        _layer_option(f.first_layer), _layer_option(f.last_layer), f.method,
+        _layer_option(f.first_layer, 'first_layer'),
+        _layer_option(f.last_layer, 'last_layer'), f.method,
         dense_epochs=f.dense_epochs, train_epochs=f.train_epochs,
         ensemble_size=f.ensemble_size, update_interval=f.update_interval,
         exploration_epochs=f.exploration_epochs,

@@ -48,7 +48,9 @@ class SparsityHook(tf.Module):
       updater: a `MaskUpdater`.
       schedule: a `DropFractionSchedule`.
       loss_fn: `loss_fn(batch) -> scalar loss` (per replica), for the dense
-        grow gradient; required when `updater.needs_gradient`.
+        grow gradient; required when `updater.needs_gradient`. If it calls
+        the model with training=True, BatchNorm's moving statistics see that
+        batch once more per update.
       optimizer: the optimizer whose slots are zeroed for dropped weights.
       strategy: defaults to the current `tf.distribute` strategy.
       name: module name.

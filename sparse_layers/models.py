@@ -30,6 +30,18 @@ def _batch_norm(l2, name=None):
       name=name)
 
 
+def _conv_factory(masked, l2):
+  """conv(filters, kernel_size, strides, name): 'same', no bias, He init."""
+  conv_type = _layer_types(masked)[0]
+
+  def conv(filters, kernel_size, strides, name):
+    return conv_type(filters, kernel_size, strides=strides, padding='same',
+                     use_bias=False, kernel_initializer='he_normal',
+                     kernel_regularizer=_regularizer(l2), name=name)
+
+  return conv
+
+
 def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
                 num_classes=10, l2=0.0, masked=True):
   """Wide ResNet-depth-width (Zagoruyko & Komodakis 2016), UB's layout.
@@ -53,13 +65,9 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
     raise ValueError(f'depth must be 6n + 4 with n >= 1, got {depth}.')
   if width_multiplier < 1:
     raise ValueError(f'width_multiplier must be >= 1, got {width_multiplier}.')
-  conv_type, dense_type = _layer_types(masked)
+  conv = _conv_factory(masked, l2)
+  dense_type = _layer_types(masked)[1]
   blocks_per_group = (depth - 4) // 6
-
-  def conv(filters, kernel_size, strides, name):
-    return conv_type(filters, kernel_size, strides=strides, padding='same',
-                     use_bias=False, kernel_initializer='he_normal',
-                     kernel_regularizer=_regularizer(l2), name=name)
 
   inputs = keras.layers.Input(shape=input_shape)
   x = conv(16, 3, 1, 'conv_init')(inputs)
@@ -99,12 +107,8 @@ def resnet50(input_shape=(224, 224, 3), num_classes=1000, l2=0.0,
   Returns:
     A functional `keras.Model` named 'resnet50'.
   """
-  conv_type, dense_type = _layer_types(masked)
-
-  def conv(filters, kernel_size, strides, name):
-    return conv_type(filters, kernel_size, strides=strides, padding='same',
-                     use_bias=False, kernel_initializer='he_normal',
-                     kernel_regularizer=_regularizer(l2), name=name)
+  conv = _conv_factory(masked, l2)
+  dense_type = _layer_types(masked)[1]
 
   inputs = keras.layers.Input(shape=input_shape)
   x = conv(64, 7, 2, 'conv1')(inputs)

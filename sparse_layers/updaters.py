@@ -49,7 +49,8 @@ def optimizer_slots(optimizer, variable):
   for value in vars(optimizer).values():
     if (isinstance(value, list) and len(value) == len(index_dict) and
         all(isinstance(v, tf.Variable) for v in value) and
-        value[index].shape == variable.shape):
+        value[index].shape == variable.shape and
+        value[index] is not variable):
       slots.append(value[index])
   return slots
 

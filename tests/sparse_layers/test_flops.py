@@ -103,6 +103,13 @@ class FlopsTest(tf.test.TestCase):
         cwd=ROOT, capture_output=True, text=True, check=False)
     self.assertNotEqual(result.returncode, 0)
     self.assertIn(r'sparsity must be in [0, 1), got 1.2', result.stderr)
+    result = subprocess.run(
+        [sys.executable, '-m', 'sparse_layers.flops', '--depth=10',
+         '--width=1', '--first_layer=half'],
+        cwd=ROOT, capture_output=True, text=True, check=False)
+    self.assertNotEqual(result.returncode, 0)
+    self.assertIn("--first_layer must be 'include', 'dense' or a sparsity",
+                  result.stderr)
 
 
 if __name__ == '__main__':

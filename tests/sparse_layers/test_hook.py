@@ -91,6 +91,33 @@ class SparsityHookTest(tf.test.TestCase):
       kernel, mask = layer.kernel.numpy(), layer.mask.numpy()
       self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0, layer.name)
 
+  def test_set_and_static_updaters_in_the_loop(self):
+    for updater, expect_change in (('set', True), ('static', False)):
+      run = _Run(interval=2, updater=updater)
+      before = run.masks()
+      run.train(1)
+      changed = sum(int((a != b).sum()) for a, b in zip(run.masks(), before))
+      self.assertEqual(changed > 0, expect_change, updater)
+      for a, b in zip(run.masks(), before):
+        self.assertEqual(a.sum(), b.sum())
+
+  def test_updates_under_mixed_bfloat16(self):
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
+    try:
+      run = _Run(interval=2)
+      before = run.masks()
+      run.train(1)
+    finally:
+      keras.mixed_precision.set_global_policy('float32')
+    changed = 0
+    for layer, old in zip(run.hook.masked_layers, before):
+      mask, kernel = layer.mask.numpy(), layer.kernel.numpy()
+      self.assertEqual(kernel.dtype, np.float32)
+      self.assertEqual(mask.sum(), old.sum())
+      self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0, layer.name)
+      changed += int((mask != old).sum())
+    self.assertGreater(changed, 0)
+
   def test_no_update_before_first_interval(self):
     run = _Run(interval=STEPS_PER_EPOCH + 1)
     before = run.masks()
@@ -180,8 +207,17 @@ class SparsityCallbackTest(tf.test.TestCase):
         model, updaters.RigLUpdater(), schedules.ConstantDropFraction(0.5, 2),
         testing.cross_entropy_loss_fn(model), optimizer)
     before = [layer.mask.numpy() for layer in hook.masked_layers]
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0,
-              callbacks=[hook_lib.SparsityCallback(hook, grow_data)])
+    callback = hook_lib.SparsityCallback(hook, grow_data)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[callback])
+    traces = model.train_function.experimental_get_tracing_count()
+    masks_after_first_fit = [layer.mask.numpy() for layer in hook.masked_layers]
+    # Updates after steps 6 and 8 must not retrace Keras' train function.
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[callback])
+    self.assertEqual(model.train_function.experimental_get_tracing_count(),
+                     traces)
+    self.assertNotAllEqual(
+        np.concatenate([m.ravel() for m in masks_after_first_fit]),
+        np.concatenate([l.mask.numpy().ravel() for l in hook.masked_layers]))
     self.assertEqual(int(hook.step), int(optimizer.iterations))
     self.assertEqual(int(hook.step), 8)
     changed = 0
