@@ -92,7 +92,6 @@ class MaskUpdater:
     """
     if self.needs_gradient and gradients is None:
       raise ValueError(f'{type(self).__name__} needs dense gradients.')
-    drop_fraction = tf.cast(drop_fraction, tf.float32)
     step_seed = tf.stack([tf.constant(self.seed, tf.int64),
                           tf.cast(step, tf.int64)])
     grown = tf.constant(0, tf.int32)
@@ -109,9 +108,11 @@ class MaskUpdater:
     kernel = tf.reshape(tf.convert_to_tensor(layer.kernel), [-1])
     if gradient is not None:
       gradient = tf.reshape(tf.cast(gradient, kernel.dtype), [-1])
-    num_active = tf.cast(tf.reduce_sum(mask), tf.int32)
+    # Integer count and float64 product: exact past 2^24 weights per layer.
+    num_active = tf.math.count_nonzero(mask, dtype=tf.int32)
     num_drop = tf.cast(
-        tf.floor(drop_fraction * tf.cast(num_active, tf.float32)), tf.int32)
+        tf.floor(tf.cast(drop_fraction, tf.float64) *
+                 tf.cast(num_active, tf.float64)), tf.int32)
     permutation = tf.random.experimental.stateless_shuffle(
         tf.range(tf.size(mask)), seed=seed)
     neg_inf = tf.fill(tf.shape(mask), _NEG_INF)
@@ -128,7 +129,7 @@ class MaskUpdater:
     layer.kernel.assign(layer.kernel * survivors)
     for slot in slots:
       slot.assign(slot * tf.cast(survivors, slot.dtype))
-    return tf.cast(tf.reduce_sum(new_mask * (1.0 - mask)), tf.int32)
+    return tf.math.count_nonzero(new_mask * (1.0 - mask), dtype=tf.int32)
 
 
 class RigLUpdater(MaskUpdater):
