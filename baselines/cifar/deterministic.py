@@ -1,0 +1,31 @@
+r"""The dense single model (UB's deterministic baseline), or M of them.
+
+A dense Wide ResNet with UB's schedule (warm-up, LR decays by 0.2 at 30%,
+60% and 80% of training). With --ensemble_size=M it trains M independent
+members (seed + j), the dense ensemble, and reports it like ensemble.py.
+
+  # Table 1, "Single Dense Model".
+  python baselines/cifar/deterministic.py --train_epochs=250 \
+      --output_dir=/tmp/dense --download_data
+  # "Dense Ensemble (M = 4)".
+  python baselines/cifar/deterministic.py --ensemble_size=4 --train_epochs=250
+"""
+
+from absl import app
+from absl import flags
+
+from baselines import common_flags
+from baselines import experiment
+
+common_flags.define_common_flags()
+common_flags.define_member_flags(ensemble_size=1)
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  experiment.run_members(FLAGS, 'dense', None, masked=False)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,32 @@
+r"""Static Sparse Ensemble: M sparse networks whose masks never change.
+
+The same as the DST Ensemble (random ERK masks, seed + j per member, LR 0.1
+divided by 10 at 50% and 75%) without mask updates (Appendix C).
+
+  # Table 1, CIFAR-10 row "Static Sparse Ensemble (M = 3) (S = 0.8)".
+  python baselines/cifar/static_sparse.py --sparsity=0.8 --ensemble_size=3 \
+      --output_dir=/tmp/static --download_data
+"""
+
+from absl import app
+from absl import flags
+
+from baselines import common_flags
+from baselines import experiment
+
+common_flags.define_common_flags()
+common_flags.define_sparsity_flags(sparsity=0.8)
+common_flags.define_member_flags(ensemble_size=3)
+FLAGS = flags.FLAGS
+FLAGS.set_default('train_epochs', 250)
+FLAGS.set_default('lr_decay_epochs', ['100', '150'])
+FLAGS.set_default('lr_decay_ratio', 0.1)
+
+
+def main(argv):
+  del argv
+  experiment.run_members(FLAGS, 'static', 'static', masked=True)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,142 @@
+"""CIFAR data: TFDS or local npz arrays, one preprocessing (REFERENCE.md 7).
+
+Training: pad to 36x36, random 32x32 crop, random flip; all images are
+normalised with CIFAR-10's mean and std. The order and the augmentation of
+epoch e are a function of (seed, e) only, so a run resumed at an epoch
+boundary sees the same batches. Errors in the data (a missing TFDS directory
+without download, an npz of the wrong shape, dtype or label range) raise
+`DataError` with the file or dataset named, before any training starts.
+"""
+
+import dataclasses
+import os
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+MEAN = (0.4914, 0.4822, 0.4465)
+STD = (0.2470, 0.2435, 0.2616)
+NUM_CLASSES = {'cifar10': 10, 'cifar100': 100}
+CORRUPTIONS = ('gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur',
+               'frosted_glass_blur', 'motion_blur', 'zoom_blur', 'snow',
+               'frost', 'fog', 'brightness', 'contrast', 'elastic', 'pixelate',
+               'jpeg_compression')
+IMAGE_SHAPE = (32, 32, 3)
+
+
+class DataError(ValueError):
+  """Bad or missing data, found before training."""
+
+
+@dataclasses.dataclass
+class Split:
+  """Images (uint8, NHWC) and labels (int64) of one split, in a fixed order."""
+  name: str
+  dataset: tf.data.Dataset  # Of (uint8 image, int64 label).
+  num_examples: int
+
+
+def load_npz(path, num_classes, name=None):
+  """Loads an npz with `x` uint8 [N, 32, 32, 3] and `y` int [N] labels."""
+  if not os.path.exists(path):
+    raise DataError(f'npz file not found: {path}')
+  try:
+    with np.load(path) as arrays:
+      x, y = arrays['x'], arrays['y']
+  except KeyError as e:
+    raise DataError(f'{path}: needs arrays "x" and "y" ({e} missing).') from e
+  except (OSError, ValueError) as e:
+    raise DataError(f'{path}: not a readable npz file ({e}).') from e
+  if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
+    raise DataError(f'{path}: x must be uint8 [N, 32, 32, 3], got '
+                    f'{x.dtype} {list(x.shape)}.')
+  if not np.issubdtype(y.dtype, np.integer) or y.shape != (x.shape[0],):
+    raise DataError(f'{path}: y must be integer labels [N] with N = '
+                    f'{x.shape[0]}, got {y.dtype} {list(y.shape)}.')
+  if num_classes is not None and y.size and (y.min() < 0 or
+                                              y.max() >= num_classes):
+    raise DataError(f'{path}: labels must be in [0, {num_classes}), got '
+                    f'[{y.min()}, {y.max()}].')
+  return Split(name or os.path.basename(path),
+               tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64))),
+               int(x.shape[0]))
+
+
+def load_tfds(name, split, data_dir=None, download=False):
+  """Loads a TFDS split as (image, label) in file order."""
+  try:
+    builder = tfds.builder(name, data_dir=data_dir)
+    if download:
+      builder.download_and_prepare()
+    dataset = builder.as_dataset(split=split, shuffle_files=False,
+                                 as_supervised=True)
+    num_examples = _num_examples(dataset)
+  except (tfds.core.registered.DatasetNotFoundError,
+          AssertionError, FileNotFoundError, KeyError) as e:
+    raise DataError(
+        f'TFDS dataset {name!r} (split {split!r}) is not in data_dir='
+        f'{data_dir or tfds.core.constants.DATA_DIR!r}; run with '
+        f'--download_data on a machine with internet, or pass local arrays '
+        f'(--train_npz/--test_npz). ({type(e).__name__}: {e})') from e
+  dataset = dataset.map(lambda x, y: (x, tf.cast(y, tf.int64)))
+  return Split(f'{name}/{split}', dataset, int(num_examples))
+
+
+def _num_examples(dataset):
+  """Examples in a finite dataset: its cardinality, else counted."""
+  cardinality = int(dataset.cardinality())
+  if cardinality >= 0:
+    return cardinality
+  return int(dataset.reduce(0, lambda count, _: count + 1))
+
+
+def take(split: Split, num_examples: Optional[int]):
+  """The first `num_examples` of a split (all if None or larger)."""
+  if num_examples is None or num_examples >= split.num_examples:
+    return split
+  return Split(split.name, split.dataset.take(num_examples), num_examples)
+
+
+def skip(split: Split, num_examples: int):
+  return Split(split.name, split.dataset.skip(num_examples),
+               split.num_examples - num_examples)
+
+
+def normalize(image):
+  image = tf.cast(image, tf.float32) / 255.0
+  return (image - MEAN) / STD
+
+
+def augment(image, seed):
+  """Pad to 36x36, random 32x32 crop, random horizontal flip (stateless)."""
+  image = tf.image.resize_with_crop_or_pad(image, 36, 36)
+  image = tf.image.stateless_random_crop(image, IMAGE_SHAPE, seed=seed)
+  flip_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+  return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
+
+
+def train_dataset(split: Split, batch_size, seed, epoch):
+  """Epoch `epoch` of training: order and augmentation from (seed, epoch)."""
+  epoch_seed = tf.constant([seed, epoch], tf.int64)
+  shuffle_seed = int(np.random.default_rng([seed, epoch]).integers(2**31))
+  dataset = split.dataset.shuffle(split.num_examples, seed=shuffle_seed,
+                                  reshuffle_each_iteration=False)
+
+  def preprocess(index, example):
+    image, label = example
+    seed = tf.random.experimental.stateless_fold_in(epoch_seed, index)
+    return normalize(augment(image, seed)), label
+
+  dataset = dataset.enumerate().map(preprocess,
+                                    num_parallel_calls=tf.data.AUTOTUNE)
+  return dataset.batch(batch_size, drop_remainder=True).prefetch(
+      tf.data.AUTOTUNE)
+
+
+def eval_dataset(split: Split, batch_size):
+  """Normalised, in order, last batch kept."""
+  dataset = split.dataset.map(lambda x, y: (normalize(x), y),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+  return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

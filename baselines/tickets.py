@@ -1,0 +1,72 @@
+"""Tickets: a saved member of an ensemble (weights, masks, test predictions).
+
+A ticket directory holds `model-*` (a `tf.train.Checkpoint` of the model,
+masks included), `predictions.npz` (test probabilities and labels) and
+`ticket.json` (index, epoch, sparsity, test metrics). `ticket.json` is
+written last, so a directory without it is an incomplete ticket.
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from baselines import train_loop
+
+TICKETS_DIR = 'tickets'
+INFO_FILE = 'ticket.json'
+PREDICTIONS_FILE = 'predictions.npz'
+
+
+def ticket_dir(output_dir, index):
+  return os.path.join(output_dir, TICKETS_DIR, f'ticket_{index}')
+
+
+def is_complete(path):
+  return tf.io.gfile.exists(os.path.join(path, INFO_FILE))
+
+
+def save(path, model, probs, labels, info):
+  """Writes a ticket: model checkpoint, predictions, then ticket.json."""
+  tf.io.gfile.makedirs(path)
+  tf.train.Checkpoint(model=model).write(os.path.join(path, 'model'))
+  tmp = os.path.join(path, PREDICTIONS_FILE + '.tmp.npz')
+  np.savez(tmp, probs=probs, labels=labels)
+  tf.io.gfile.rename(tmp, os.path.join(path, PREDICTIONS_FILE), overwrite=True)
+  train_loop.write_json_atomic(os.path.join(path, INFO_FILE), info)
+
+
+def load_info(path):
+  with tf.io.gfile.GFile(os.path.join(path, INFO_FILE)) as f:
+    return json.load(f)
+
+
+def load_predictions(path):
+  """(probs, labels) saved with the ticket."""
+  with np.load(os.path.join(path, PREDICTIONS_FILE)) as arrays:
+    return arrays['probs'], arrays['labels']
+
+
+def restore_model(path, model):
+  """Loads a ticket's (or any `model`-keyed checkpoint's) weights into model.
+
+  Args:
+    path: a ticket directory, or a checkpoint prefix / directory holding a
+      `tf.train.Checkpoint(model=...)`.
+    model: a model of the same architecture.
+
+  Raises:
+    ValueError: if no checkpoint is found or it does not match the model.
+  """
+  prefix = os.path.join(path, 'model') if tf.io.gfile.isdir(path) else path
+  if tf.io.gfile.isdir(path) and not tf.io.gfile.exists(prefix + '.index'):
+    prefix = tf.train.latest_checkpoint(path)
+  if not prefix or not tf.io.gfile.exists(prefix + '.index'):
+    raise ValueError(f'no checkpoint found at {path}')
+  try:
+    tf.train.Checkpoint(model=model).read(prefix).assert_existing_objects_matched()
+  except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+    # IndexError: TF's reader on a truncated data file.
+    raise ValueError(f'checkpoint {prefix} does not match the model: '
+                     f'{type(e).__name__}: {str(e)[:300]}') from e

@@ -1,0 +1,310 @@
+"""The one training loop shared by every method: phases, tickets, resume.
+
+A run trains one model through a list of `Phase`s (EDST: exploration, then M
+refinements; DST / static / dense: one phase per member). Each epoch is one
+UB-style `tf.function` over `strategy.run` steps, with the sparsity hook
+counting steps and updating masks every ΔT. The LR is a schedule of the
+optimizer's step over the whole plan. At the end of a phase the loop saves
+a ticket (weights, masks, test predictions) and, for EDST, re-explores (drops
+and regrows q of each layer's active weights, Algorithm 1 line 20).
+Checkpoints hold the model, optimizer, hook and progress; a restarted run
+resumes from the latest one.
+"""
+
+import dataclasses
+import json
+import os
+import time
+from typing import Callable, Optional, Sequence, Tuple
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+
+from baselines import data
+from baselines import evaluation
+from baselines import metrics as metrics_lib
+from sparse_layers import layers as masked_layers
+from sparse_layers.keras_alias import keras
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+  """Epochs trained with one LR pattern, and what happens at their end.
+
+  lr_multipliers: (fraction of the phase, multiplier of the base LR) pairs,
+  the first at fraction 0, e.g. ((0, 0.1), (0.5, 0.01)).
+  """
+  name: str
+  epochs: int
+  lr_multipliers: Tuple[Tuple[float, float], ...]
+  ticket_index: Optional[int] = None
+  reexplore_fraction: Optional[float] = None
+
+
+class PhaseLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+  """Piecewise-constant LR over global steps with a linear warm-up (UB)."""
+
+  def __init__(self, base_learning_rate, boundaries, multipliers,
+               warmup_steps=0):
+    super().__init__()
+    if len(multipliers) != len(boundaries) + 1:
+      raise ValueError('need one more multiplier than boundaries.')
+    self.base_learning_rate = float(base_learning_rate)
+    self.boundaries = [int(b) for b in boundaries]
+    self.multipliers = [float(m) for m in multipliers]
+    self.warmup_steps = int(warmup_steps)
+
+  def __call__(self, step):
+    step = tf.cast(step, tf.float32)
+    index = tf.searchsorted(tf.constant(self.boundaries, tf.float32),
+                            tf.reshape(step, [1]), side='right')[0]
+    lr = self.base_learning_rate * tf.gather(
+        tf.constant(self.multipliers, tf.float32), index)
+    if self.warmup_steps:
+      lr *= tf.minimum(1.0, step / self.warmup_steps)
+    return lr
+
+  def get_config(self):
+    return {'base_learning_rate': self.base_learning_rate,
+            'boundaries': self.boundaries, 'multipliers': self.multipliers,
+            'warmup_steps': self.warmup_steps}
+
+
+def plan_learning_rate(phases, steps_per_epoch, base_learning_rate,
+                       warmup_epochs=0):
+  """The `PhaseLearningRate` of a whole plan (phase LRs at their steps)."""
+  boundaries, multipliers = [], []
+  epoch = 0
+  for phase in phases:
+    for fraction, multiplier in phase.lr_multipliers:
+      step = round((epoch + fraction * phase.epochs) * steps_per_epoch)
+      if multipliers:
+        boundaries.append(step)
+      multipliers.append(multiplier)
+    epoch += phase.epochs
+  return PhaseLearningRate(base_learning_rate, boundaries, multipliers,
+                           round(warmup_epochs * steps_per_epoch))
+
+
+@dataclasses.dataclass
+class RunConfig:
+  """What a run needs from the command line (library code reads no flags)."""
+  output_dir: str
+  seed: int
+  global_batch_size: int
+  base_learning_rate: float
+  momentum: float
+  num_bins: int
+  checkpoint_interval: int
+  warmup_epochs: float
+  method: str
+  train_split: data.Split
+  test_split: data.Split
+  num_classes: int
+
+
+class Run:
+  """Trains one model through its phases; resumable; writes tickets."""
+
+  def __init__(self, config: RunConfig, strategy, model_fn: Callable,
+               phases: Sequence[Phase], run_name: str,
+               hook_fn: Optional[Callable] = None,
+               init_fn: Optional[Callable] = None,
+               summary_dir: Optional[str] = None):
+    """Creates the run.
+
+    Args:
+      config: the run configuration.
+      strategy: a tf.distribute strategy.
+      model_fn: () -> Keras model (logits), called under the strategy scope.
+      phases: the plan.
+      run_name: directory name of this run's checkpoints.
+      hook_fn: (model, optimizer, loss_fn) -> SparsityHook (or None).
+      init_fn: (model) -> None, after creation and before restoring.
+      summary_dir: TensorBoard directory of the per-epoch metrics.
+    """
+    self.config = config
+    self.strategy = strategy
+    self.phases = list(phases)
+    self.steps_per_epoch = (config.train_split.num_examples //
+                            config.global_batch_size)
+    if self.steps_per_epoch < 1:
+      raise ValueError(f'the training split ({config.train_split.num_examples}'
+                       f' examples) is smaller than one global batch '
+                       f'({config.global_batch_size}).')
+    self.total_epochs = sum(p.epochs for p in self.phases)
+    self.run_dir = os.path.join(config.output_dir, run_name)
+    self.history = []
+    with strategy.scope():
+      self.model = model_fn()
+      if init_fn:
+        init_fn(self.model)
+      self.schedule = plan_learning_rate(
+          self.phases, self.steps_per_epoch, config.base_learning_rate,
+          config.warmup_epochs)
+      self.optimizer = keras.optimizers.SGD(
+          self.schedule, momentum=config.momentum, nesterov=True)
+      self.optimizer.build(self.model.trainable_variables)
+      self.hook = hook_fn(self.model, self.optimizer,
+                          self._grow_loss) if hook_fn else None
+      self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+      self.completed_phases = tf.Variable(0, dtype=tf.int64, trainable=False)
+      self.train_metrics = {
+          'train/loss': keras.metrics.Mean(),
+          'train/negative_log_likelihood': keras.metrics.Mean(),
+          'train/accuracy': keras.metrics.SparseCategoricalAccuracy(),
+          'train/ece': metrics_lib.ExpectedCalibrationError(config.num_bins),
+      }
+    trackables = dict(model=self.model, optimizer=self.optimizer,
+                      epoch=self.epoch, completed_phases=self.completed_phases)
+    if self.hook is not None:
+      trackables['sparsity_hook'] = self.hook
+    self.checkpoint = tf.train.Checkpoint(**trackables)
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(self.run_dir, 'checkpoints'),
+        max_to_keep=2)
+    self.writer = tf.summary.create_file_writer(
+        summary_dir or os.path.join(config.output_dir, 'summaries'))
+    self._train_epoch = self._make_train_epoch()
+
+  # --- The update step (UB: whole-epoch tf.function over strategy.run). ---
+
+  def _nll(self, labels, logits):
+    return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+        labels, tf.cast(logits, tf.float32), from_logits=True))
+
+  def _grow_loss(self, batch):
+    images, labels = batch
+    return self._nll(labels, self.model(images, training=True))
+
+  def _make_train_epoch(self):
+    replicas = self.strategy.num_replicas_in_sync
+    variables = self.model.trainable_variables
+
+    def step_fn(batch):
+      images, labels = batch
+      with tf.GradientTape() as tape:
+        logits = self.model(images, training=True)
+        nll = self._nll(labels, logits)
+        loss = nll + tf.add_n(self.model.losses) if self.model.losses else nll
+        scaled_loss = loss / replicas
+      grads = tape.gradient(scaled_loss, variables)
+      self.optimizer.apply_gradients(zip(grads, variables))
+      probs = tf.nn.softmax(tf.cast(logits, tf.float32))
+      self.train_metrics['train/loss'].update_state(loss)
+      self.train_metrics['train/negative_log_likelihood'].update_state(nll)
+      self.train_metrics['train/accuracy'].update_state(labels, probs)
+      self.train_metrics['train/ece'].update_state(labels, probs)
+
+    @tf.function
+    def train_epoch(iterator):
+      for _ in tf.range(self.steps_per_epoch):
+        batch = next(iterator)
+        self.strategy.run(step_fn, args=(batch,))
+        if self.hook is not None:
+          self.hook.after_train_step(batch)
+
+    return train_epoch
+
+  def _epoch_iterator(self, epoch):
+    dataset = data.train_dataset(self.config.train_split,
+                                 self.config.global_batch_size,
+                                 self.config.seed, epoch)
+    return iter(self.strategy.experimental_distribute_dataset(dataset))
+
+  # --- The loop. ---
+
+  def sparsity(self):
+    """Overall sparsity over the masked layers (0 for a dense model)."""
+    layers = masked_layers.masked_layers(self.model)
+    total = sum(int(np.prod(l.mask.shape)) for l in layers)
+    if not total:
+      return 0.0
+    return 1.0 - sum(float(l.mask.numpy().sum()) for l in layers) / total
+
+  def train(self, on_ticket: Callable):
+    """Runs (or resumes) every phase; `on_ticket(index, run)` saves tickets."""
+    latest = self.manager.latest_checkpoint
+    if latest:
+      self.checkpoint.restore(latest).assert_existing_objects_matched()
+      logging.info('%s: resumed from %s at epoch %d', self.run_dir, latest,
+                   int(self.epoch))
+    start_time, start_epoch = time.time(), int(self.epoch)
+    phase_start = 0
+    for phase_index, phase in enumerate(self.phases):
+      phase_end = phase_start + phase.epochs
+      while int(self.epoch) < phase_end:
+        self._train_one_epoch(phase, start_time, start_epoch)
+      if int(self.completed_phases) <= phase_index:
+        self._end_phase(phase, on_ticket)
+        self.completed_phases.assign(phase_index + 1)
+        self.manager.save(checkpoint_number=int(self.epoch))
+      phase_start = phase_end
+
+  def _train_one_epoch(self, phase, start_time, start_epoch):
+    epoch = int(self.epoch)
+    lr = float(self.schedule(self.optimizer.iterations))
+    epoch_start = time.time()
+    for metric in self.train_metrics.values():
+      metric.reset_state()
+    self._train_epoch(self._epoch_iterator(epoch))
+    self.epoch.assign_add(1)
+    results = {k: float(m.result()) for k, m in self.train_metrics.items()}
+    probs, labels = evaluation.predict(self.model, self.config.test_split,
+                                       self.config.global_batch_size)
+    results.update(evaluation.model_metrics(probs, labels, 'test/',
+                                            self.config.num_bins))
+    sparsity = self.sparsity()
+    results.update({'train/learning_rate': lr, 'train/sparsity': sparsity})
+    with self.writer.as_default():
+      for key, value in results.items():
+        tf.summary.scalar(key, value, step=epoch + 1)
+    self.history.append({'epoch': epoch + 1, 'phase': phase.name, **results})
+    self._log_epoch(phase, epoch, results, epoch_start, start_time,
+                    start_epoch)
+    if (epoch + 1) % self.config.checkpoint_interval == 0:
+      self.manager.save(checkpoint_number=epoch + 1)
+
+  def _log_epoch(self, phase, epoch, results, epoch_start, start_time,
+                 start_epoch):
+    now = time.time()
+    images = self.steps_per_epoch * self.config.global_batch_size
+    done = epoch + 1 - start_epoch
+    eta = (now - start_time) / done * (self.total_epochs - epoch - 1)
+    logging.info(
+        '[%s] epoch %d/%d %s lr=%.4g sparsity=%.3f loss=%.3f train_acc=%.3f '
+        'test_acc=%.3f test_nll=%.3f | %.0f img/s, ETA %s',
+        self.config.method, epoch + 1, self.total_epochs, phase.name,
+        results['train/learning_rate'], results['train/sparsity'],
+        results['train/loss'], results['train/accuracy'],
+        results['test/accuracy'], results['test/negative_log_likelihood'],
+        images / max(now - epoch_start, 1e-9),
+        time.strftime('%H:%M:%S', time.gmtime(eta)))
+
+  def _end_phase(self, phase, on_ticket):
+    if phase.ticket_index is not None:
+      on_ticket(phase.ticket_index, self)
+    if phase.reexplore_fraction is not None and self.hook is not None:
+      batch = next(self._epoch_iterator(int(self.epoch)))
+      masks = [l.mask.numpy() for l in self.hook.masked_layers]
+      active = sum(int(m.sum()) for m in masks)
+      # Layers at density 1 cannot change; q applies to the sparse ones.
+      sparse_active = sum(int(m.sum()) for m in masks if m.min() == 0)
+      grown = int(self.hook.reexplore(batch, phase.reexplore_fraction))
+      logging.info('[%s] re-exploration after %s: %d connections changed, '
+                   '%.3f of the active ones in sparse layers (q = %.2f)',
+                   self.config.method, phase.name, grown,
+                   grown / max(sparse_active, 1), phase.reexplore_fraction)
+      self.history.append({'epoch': int(self.epoch), 'phase': phase.name,
+                           'reexploration_changed': grown,
+                           'reexploration_active': active,
+                           'reexploration_sparse_active': sparse_active})
+
+
+def write_json_atomic(path, payload):
+  """Writes JSON to `path` via a temporary file and a rename."""
+  tmp = f'{path}.tmp'
+  with tf.io.gfile.GFile(tmp, 'w') as f:
+    json.dump(payload, f, indent=1, sort_keys=True)
+  tf.io.gfile.rename(tmp, path, overwrite=True)

@@ -1,0 +1,72 @@
+"""Helpers for end-to-end tests of the CIFAR binaries (run as subprocesses)."""
+
+import glob
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+# A WRN-10-1, 16 images a batch, no warm-up; sparse: updates every 2 steps.
+TINY_FLAGS = ['--depth=10', '--width_multiplier=1', '--per_core_batch_size=16',
+              '--lr_warmup_epochs=0', '--checkpoint_interval=1']
+SPARSE_FLAGS = TINY_FLAGS + ['--update_interval=2']
+
+
+def run(module, args, num_examples=48, mock=True, timeout=900):
+  """Runs `python -m module args` (under mock TFDS data if `mock`)."""
+  if mock:
+    command = [sys.executable, '-m', 'tests.baselines.mock_run', module,
+               str(num_examples)]
+  else:
+    command = [sys.executable, '-m', module]
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  return subprocess.run(command + list(args), cwd=ROOT, capture_output=True,
+                        text=True, timeout=timeout, env=env, check=False)
+
+
+def check(result):
+  """Raises with the binary's stderr tail if it failed."""
+  if result.returncode != 0:
+    raise AssertionError(f'exit {result.returncode}:\n{result.stderr[-4000:]}')
+  return result
+
+
+def scalars(directory):
+  """{tag: {step: value}} from the event files directly in `directory`."""
+  found = {}
+  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
+    for record in tf.data.TFRecordDataset(path):
+      event = tf.compat.v1.Event.FromString(record.numpy())
+      for value in event.summary.value:
+        if value.HasField('simple_value'):
+          number = value.simple_value
+        else:
+          array = tf.make_ndarray(value.tensor)
+          if array.shape or not np.issubdtype(array.dtype, np.number):
+            continue  # HParams metadata, not a scalar.
+          number = float(array)
+        found.setdefault(value.tag, {})[event.step] = number
+  return found
+
+
+def checkpoint_arrays(ticket_dir, kind):
+  """Arrays of every `kind` ('kernel' or 'mask') variable in a ticket."""
+  reader = tf.train.load_checkpoint(os.path.join(ticket_dir, 'model'))
+  names = sorted(n for n in reader.get_variable_to_shape_map()
+                 if n.endswith(f'/{kind}/.ATTRIBUTES/VARIABLE_VALUE'))
+  return {n: reader.get_tensor(n) for n in names}
+
+
+def load_json(path):
+  with open(path) as f:
+    return json.load(f)
+
+
+def predictions(ticket_dir):
+  with np.load(os.path.join(ticket_dir, 'predictions.npz')) as arrays:
+    return arrays['probs'], arrays['labels']

@@ -1,0 +1,151 @@
+"""End-to-end tests of baselines/cifar/edst.py under mock TFDS data."""
+
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from tests.baselines import reference_metrics as ref
+from tests.baselines.cifar import binary_testing as bt
+
+M, T_EX, T_RE, Q = 2, 1, 2, 0.8
+ARGS = bt.SPARSE_FLAGS + [
+    f'--ensemble_size={M}', f'--exploration_epochs={T_EX}',
+    f'--refinement_epochs={T_RE}', f'--reexploration_fraction={Q}',
+    '--sparsity=0.8', '--eval_on_ood', '--dense_epochs=250']
+
+
+class EdstTest(tf.test.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.out = tempfile.mkdtemp()
+    cls.result = bt.check(bt.run('baselines.cifar.edst',
+                                 ARGS + [f'--output_dir={cls.out}']))
+    cls.metrics = bt.load_json(os.path.join(cls.out, 'metrics.json'))
+    cls.tickets = [os.path.join(cls.out, 'tickets', f'ticket_{j}')
+                   for j in range(M)]
+
+  def test_one_ticket_per_refinement_at_target_sparsity(self):
+    self.assertEqual(sorted(os.listdir(os.path.join(self.out, 'tickets'))),
+                     [f'ticket_{j}' for j in range(M)])
+    for path in self.tickets:
+      masks = bt.checkpoint_arrays(path, 'mask')
+      kernels = bt.checkpoint_arrays(path, 'kernel')
+      self.assertLen(masks, 10)  # WRN-10-1: 9 convs + classifier.
+      total = sum(m.size for m in masks.values())
+      active = sum(int(m.sum()) for m in masks.values())
+      self.assertLessEqual(abs(active - 0.2 * total), 1)
+      for name, mask in masks.items():
+        kernel = kernels[name.replace('/mask/', '/kernel/')]
+        self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0)
+      info = bt.load_json(os.path.join(path, 'ticket.json'))
+      self.assertAllClose(info['sparsity'], 1 - active / total)
+
+  def test_ensemble_metrics_equal_numpy_from_saved_predictions(self):
+    probs = [bt.predictions(p)[0].astype(np.float64) for p in self.tickets]
+    labels = bt.predictions(self.tickets[0])[1]
+    got = self.metrics['metrics']
+    mean = np.mean(probs, 0)
+    self.assertAllClose(got['test/negative_log_likelihood'],
+                        ref.ensemble_nll(probs, labels), rtol=1e-5)
+    self.assertAllClose(got['test/accuracy'], ref.accuracy(mean, labels))
+    self.assertAllClose(got['test/ece'], ref.ece(mean, labels), atol=1e-6)
+    disagreement, kl = ref.disagreement_and_kl(probs)
+    self.assertAllClose(got['test/diversity/disagreement'], disagreement)
+    self.assertAllClose(got['test/diversity/average_kl'], kl, rtol=1e-4)
+    for j, p in enumerate(probs):
+      self.assertAllClose(got[f'test/nll_member_{j}'], ref.nll(p, labels),
+                          rtol=1e-5)
+      self.assertAllClose(got[f'test/accuracy_member_{j}'],
+                          ref.accuracy(p, labels))
+
+  def test_summaries_hold_ub_keys(self):
+    epochs = T_EX + M * T_RE
+    per_epoch = bt.scalars(os.path.join(self.out, 'summaries'))
+    for key in ('train/negative_log_likelihood', 'train/accuracy',
+                'train/loss', 'train/ece', 'test/negative_log_likelihood',
+                'test/accuracy', 'test/ece'):
+      self.assertEqual(sorted(per_epoch[key]), list(range(1, epochs + 1)),
+                       key)
+    final = bt.scalars(os.path.join(self.out, 'summaries', 'ensemble'))
+    for key in ['test/negative_log_likelihood', 'test/accuracy', 'test/ece',
+                'test/diversity/disagreement', 'test/diversity/average_kl',
+                'test/diversity/cosine_similarity', 'ood/cifar100_auroc',
+                'ood/svhn_cropped_auprc', 'ood/svhn_cropped_(1-fpr)@95tpr',
+                'flops/train_flops_ratio'] + [
+                    f'test/{m}_member_{j}' for m in ('nll', 'accuracy')
+                    for j in range(M)]:
+      self.assertIn(key, final)
+      self.assertAllClose(final[key][epochs],
+                          self.metrics['metrics'].get(
+                              key, self.metrics['flops'].get(
+                                  key.replace('flops/', ''))), rtol=1e-5)
+
+  def test_metrics_json_values_in_range(self):
+    m = self.metrics['metrics']
+    for key, value in m.items():
+      if re.search(r'accuracy|ece|auroc|auprc|fpr|disagreement', key):
+        self.assertBetween(value, 0.0, 1.0, key)
+      if 'nll' in key or 'negative_log_likelihood' in key:
+        self.assertGreater(value, 0.0, key)
+    flops = self.metrics['flops']
+    self.assertAllClose(flops['flops_ratio'],
+                        flops['sparse_flops'] / flops['dense_flops'])
+    self.assertEqual(flops['forward_passes'], 1)
+    self.assertBetween(flops['train_flops_ratio'], 0.0,
+                       (T_EX + M * T_RE) / 250)
+    self.assertLen(self.metrics['tickets'], M)
+    self.assertIn('--ensemble_size=2', self.metrics['flags'])
+
+  def test_lr_and_phase_sequence(self):
+    epochs = [h for h in self.metrics['history'] if 'train/learning_rate' in h]
+    base = 0.1 * 16 / 128
+    expected = [('exploration', base)]
+    for j in range(1, M + 1):
+      expected += [(f'refinement_{j}', base * 0.1),
+                   (f'refinement_{j}', base * 0.01)]
+    self.assertEqual([h['phase'] for h in epochs], [p for p, _ in expected])
+    self.assertAllClose([h['train/learning_rate'] for h in epochs],
+                        [lr for _, lr in expected])
+
+  def test_reexploration_changes_about_q(self):
+    events = [h for h in self.metrics['history']
+              if 'reexploration_changed' in h]
+    self.assertLen(events, M - 1)  # None after the last ticket.
+    for event in events:
+      fraction = (event['reexploration_changed'] /
+                  event['reexploration_sparse_active'])
+      self.assertBetween(fraction, 0.5 * Q, Q)
+    self.assertIn('re-exploration after refinement_1', self.result.stderr)
+
+  def test_restart_resumes_from_the_last_checkpoint(self):
+    out = tempfile.mkdtemp()
+    shutil.copytree(self.out, out, dirs_exist_ok=True)
+    # Lose the last ticket and the newest checkpoint, as a crash would.
+    shutil.rmtree(os.path.join(out, 'tickets', f'ticket_{M - 1}'))
+    os.remove(os.path.join(out, 'metrics.json'))
+    ckpt_dir = os.path.join(out, 'run', 'checkpoints')
+    latest = tf.train.latest_checkpoint(ckpt_dir)
+    for path in tf.io.gfile.glob(latest + '*'):
+      os.remove(path)
+    state = tf.train.get_checkpoint_state(ckpt_dir)
+    previous = state.all_model_checkpoint_paths[-2]
+    with open(os.path.join(ckpt_dir, 'checkpoint'), 'w') as f:
+      f.write(f'model_checkpoint_path: "{os.path.basename(previous)}"\n')
+    resumed_epoch = int(previous.rsplit('-', 1)[1])
+    result = bt.check(bt.run('baselines.cifar.edst',
+                             ARGS + [f'--output_dir={out}']))
+    self.assertIn(f'at epoch {resumed_epoch}', result.stderr)
+    trained = re.findall(r'\] epoch (\d+)/', result.stderr)
+    self.assertEqual([int(e) for e in trained],
+                     list(range(resumed_epoch + 1, T_EX + M * T_RE + 1)))
+    self.assertTrue(os.path.exists(os.path.join(out, 'metrics.json')))
+
+
+if __name__ == '__main__':
+  tf.test.main()
