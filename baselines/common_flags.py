@@ -54,7 +54,7 @@ def define_common_flags():
   flags.DEFINE_integer('dense_epochs', 250,
                        'Epochs of the dense model FLOPs are compared with.')
   flags.DEFINE_bool('quick', False,
-                    'Quick mode: WRN-10-1, 1024 train / 512 test examples, '
+                    'Quick mode: WRN-10-1, 4096 train / 1000 test examples, '
                     'a few epochs; shows the whole pipeline in minutes.')
   flags.DEFINE_integer('train_examples', None,
                        'Use only the first N training examples.')

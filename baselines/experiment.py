@@ -33,8 +33,9 @@ from sparse_layers import sparse_init
 from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
 
-QUICK = dict(depth=10, width_multiplier=1, train_examples=1024,
-             test_examples=512, per_core_batch_size=64, update_interval=4,
+# --quick: a WRN-10-1 on 4096 / 1000 images with ΔT = 16 steps (64 / epoch).
+QUICK = dict(depth=10, width_multiplier=1, train_examples=4096,
+             test_examples=1000, per_core_batch_size=64, update_interval=16,
              checkpoint_interval=1)
 
 
@@ -183,12 +184,16 @@ class Experiment:
                  info['test/accuracy'], info['sparsity'])
 
   def train_members(self, member_indices, masked, updater_name, epochs,
-                    lr_multipliers):
+                    lr_multipliers, init_fn=None, warmup=True):
     """Trains independent members one after another (DST, static, dense).
+
+    `updater_name` ('rigl', 'set', 'static') picks the sparsity hook; None
+    trains without one (dense models, LTR's fixed-mask retrains).
 
     Member j uses seed + j for its weights, masks and data order. Members
     whose ticket is complete are skipped, so a restarted job (or a cluster
-    job per `--member_index`) continues where it stopped.
+    job per `--member_index`) continues where it stopped. With `init_fn`
+    (LTR: rewound weights and the pruned mask) no masks are drawn.
 
     Returns:
       dict member index -> that member's per-epoch history.
@@ -202,18 +207,24 @@ class Experiment:
                      self.config.method, j)
         continue
       seed = self.config.seed + j
+      config = dataclasses.replace(self.config, seed=seed)
+      if not warmup:
+        config.warmup_epochs = 0
       run = train_loop.Run(
-          dataclasses.replace(self.config, seed=seed), self.strategy,
-          self.model_fn(masked, seed),
+          config, self.strategy,
+          self.model_fn(masked, seed, draw_masks=init_fn is None),
           plans.member_phases(epochs, lr_multipliers, j), f'member_{j}',
-          hook_fn=self.hook_fn(updater_name, seed, steps) if masked else None,
+          hook_fn=(self.hook_fn(updater_name, seed, steps)
+                   if masked and updater_name else None),
+          init_fn=init_fn,
           summary_dir=os.path.join(self.config.output_dir, 'summaries',
                                    f'member_{j}'))
       run.train(on_ticket=self.save_ticket)
-      histories[j] = run.history
+      histories[str(j)] = run.history
     return histories
 
-  def report_members(self, ensemble_size, masked, method, epochs, histories):
+  def report_members(self, ensemble_size, masked, method, epochs, histories,
+                     **flops_kwargs):
     """The ensemble report once all M member tickets exist (else None)."""
     paths = [tickets.ticket_dir(self.config.output_dir, j)
              for j in range(ensemble_size)]
@@ -226,7 +237,8 @@ class Experiment:
     with self.strategy.scope():
       model = model_fn()
     tickets.restore_model(paths[0], model)
-    flops_figures = self.flops_report(model, method, ensemble_size, epochs)
+    flops_figures = self.flops_report(model, method, ensemble_size, epochs,
+                                      **flops_kwargs)
     return self.report(paths, model_fn, histories, flops_figures,
                        step=epochs)
 
@@ -312,7 +324,7 @@ class Experiment:
     return np.mean([p for p, _ in predictions], 0), predictions[0][1]
 
   def flops_report(self, model, method, ensemble_size, train_epochs,
-                   exploration_epochs=0, refinement_epochs=0):
+                   **ratio_kwargs):
     """FLOPs of `model` at its current masks, and the method's training cost."""
     f = self.flag_values
     layers = flops.kernel_layers(model)
@@ -325,9 +337,7 @@ class Experiment:
     ratio = flops.train_flops_ratio(
         method, dense, sparse, dense_epochs=f.dense_epochs,
         train_epochs=train_epochs, ensemble_size=ensemble_size,
-        update_interval=getattr(f, 'update_interval', 1000),
-        exploration_epochs=exploration_epochs,
-        refinement_epochs=refinement_epochs)
+        update_interval=getattr(f, 'update_interval', 1000), **ratio_kwargs)
     return {'dense_flops': dense, 'sparse_flops': sparse,
             'flops_ratio': sparse / dense, 'train_flops_ratio': ratio,
             'forward_passes': flops.forward_passes(method, ensemble_size),

@@ -29,3 +29,13 @@ def member_phases(epochs, lr_multipliers, ticket_index):
   """One independently trained member (DST / static / dense): one phase."""
   return [train_loop.Phase(f'member_{ticket_index + 1}', epochs,
                            tuple(lr_multipliers), ticket_index=ticket_index)]
+
+
+def rebased_lr_multipliers(lr_multipliers, start_fraction):
+  """A whole run's (fraction, multiplier) pairs, for a run that starts at
+  `start_fraction` of it (LTR retrains continue from the rewind point).
+  """
+  current = [m for f, m in lr_multipliers if f <= start_fraction][-1]
+  rest = [((f - start_fraction) / (1.0 - start_fraction), m)
+          for f, m in lr_multipliers if f > start_fraction]
+  return ((0.0, current),) + tuple(rest)

@@ -27,10 +27,15 @@ def is_complete(path):
   return tf.io.gfile.exists(os.path.join(path, INFO_FILE))
 
 
-def save(path, model, probs, labels, info):
-  """Writes a ticket: model checkpoint, predictions, then ticket.json."""
+def save_model(path, model):
+  """Writes `tf.train.Checkpoint(model=model)` as `path`/model."""
   tf.io.gfile.makedirs(path)
   tf.train.Checkpoint(model=model).write(os.path.join(path, 'model'))
+
+
+def save(path, model, probs, labels, info):
+  """Writes a ticket: model checkpoint, predictions, then ticket.json."""
+  save_model(path, model)
   tmp = os.path.join(path, PREDICTIONS_FILE + '.tmp.npz')
   np.savez(tmp, probs=probs, labels=labels)
   tf.io.gfile.rename(tmp, os.path.join(path, PREDICTIONS_FILE), overwrite=True)

@@ -120,7 +120,8 @@ class Run:
       model_fn: () -> Keras model (logits), called under the strategy scope.
       phases: the plan.
       run_name: directory name of this run's checkpoints.
-      hook_fn: (model, optimizer, loss_fn) -> SparsityHook (or None).
+      hook_fn: (model, optimizer, loss_fn) -> a hook with
+        `after_train_step(batch)` (SparsityHook, GradualPruningHook) or None.
       init_fn: (model) -> None, after creation and before restoring.
       summary_dir: TensorBoard directory of the per-epoch metrics.
     """
@@ -223,8 +224,14 @@ class Run:
       return 0.0
     return 1.0 - sum(float(l.mask.numpy().sum()) for l in layers) / total
 
-  def train(self, on_ticket: Callable):
-    """Runs (or resumes) every phase; `on_ticket(index, run)` saves tickets."""
+  def train(self, on_ticket: Optional[Callable] = None,
+            on_epoch_end: Optional[Callable] = None):
+    """Runs (or resumes) every phase.
+
+    Args:
+      on_ticket: `on_ticket(index, run)` saves a phase's ticket.
+      on_epoch_end: `on_epoch_end(run)` after each trained epoch.
+    """
     latest = self.manager.latest_checkpoint
     if latest:
       self.checkpoint.restore(latest).assert_existing_objects_matched()
@@ -236,6 +243,8 @@ class Run:
       phase_end = phase_start + phase.epochs
       while int(self.epoch) < phase_end:
         self._train_one_epoch(phase, start_time, start_epoch)
+        if on_epoch_end:
+          on_epoch_end(self)
       if int(self.completed_phases) <= phase_index:
         self._end_phase(phase, on_ticket)
         self.completed_phases.assign(phase_index + 1)
@@ -283,7 +292,7 @@ class Run:
         time.strftime('%H:%M:%S', time.gmtime(eta)))
 
   def _end_phase(self, phase, on_ticket):
-    if phase.ticket_index is not None:
+    if phase.ticket_index is not None and on_ticket:
       on_ticket(phase.ticket_index, self)
     if phase.reexplore_fraction is not None and self.hook is not None:
       batch = next(self._epoch_iterator(int(self.epoch)))

@@ -120,7 +120,7 @@ def gmp_mean_density_ratio(final_ratio, begin_fraction, end_fraction,
 def train_flops_ratio(method, dense_flops, sparse_flops, *, dense_epochs=250,
                       train_epochs=250, ensemble_size=1, update_interval=1000,
                       exploration_epochs=150, refinement_epochs=100,
-                      ltr_rewind_fraction=0.05, ltr_prune_begin=0.0,
+                      ltr_rewind_fraction=0.05, ltr_prune_begin=0.05,
                       ltr_prune_end=0.75):
   """Training FLOPs of `method` over one dense model's `dense_epochs`.
 
@@ -265,7 +265,7 @@ def _define_flags():
   flags.DEFINE_integer('dense_epochs', 250, 'Epochs of the dense reference.')
   flags.DEFINE_integer('update_interval', 1000, 'ΔT in steps.')
   flags.DEFINE_float('ltr_rewind_fraction', 0.05, 'LTR rewind point.')
-  flags.DEFINE_float('ltr_prune_begin', 0.0, 'GMP start (fraction).')
+  flags.DEFINE_float('ltr_prune_begin', 0.05, 'GMP start (fraction).')
   flags.DEFINE_float('ltr_prune_end', 0.75, 'GMP end (fraction).')
   flags.DEFINE_bool('json', False, 'Print JSON instead of a table.')
   return flags.FLAGS

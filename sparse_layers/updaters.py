@@ -55,8 +55,12 @@ def optimizer_slots(optimizer, variable):
   return slots
 
 
-def _top_k_mask(scores, k, permutation):
-  """A 0/1 vector with ones at the k largest `scores`, ties broken randomly."""
+def top_k_mask(scores, k, permutation):
+  """A 0/1 vector with ones at the k largest `scores`.
+
+  Ties go to the entry that comes first in `permutation` (a seeded random
+  permutation breaks them at random; `tf.range` keeps the lowest index).
+  """
   _, order = tf.math.top_k(tf.gather(scores, permutation), k=k, sorted=False)
   indices = tf.gather(permutation, order)
   return tf.scatter_nd(indices[:, tf.newaxis], tf.ones_like(indices,
@@ -118,11 +122,11 @@ class MaskUpdater:
     neg_inf = tf.fill(tf.shape(mask), _NEG_INF)
 
     drop_scores = tf.where(mask > 0, tf.abs(kernel), neg_inf)
-    kept = _top_k_mask(drop_scores, num_active - num_drop, permutation)
+    kept = top_k_mask(drop_scores, num_active - num_drop, permutation)
     grow_seed = tf.random.experimental.stateless_fold_in(seed, 1)
     grow_scores = tf.where(kept > 0, neg_inf,
                            self.grow_scores(kernel, gradient, grow_seed))
-    new_mask = kept + _top_k_mask(grow_scores, num_drop, permutation)
+    new_mask = kept + top_k_mask(grow_scores, num_drop, permutation)
 
     survivors = tf.reshape(mask * new_mask, shape)
     layer.mask.assign(tf.reshape(new_mask, shape))

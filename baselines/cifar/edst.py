@@ -71,7 +71,8 @@ def main(argv):
 
   paths = [tickets.ticket_dir(f.output_dir, j) for j in range(f.ensemble_size)]
   flops = exp.flops_report(run.model, 'edst', f.ensemble_size, total,
-                           f.exploration_epochs, f.refinement_epochs)
+                           exploration_epochs=f.exploration_epochs,
+                           refinement_epochs=f.refinement_epochs)
   exp.report(paths, exp.model_fn(True, f.seed, draw_masks=False), run.history,
              flops, step=total)
 

@@ -1,0 +1,109 @@
+r"""LTR Ensemble: gradual magnitude pruning, rewinding, M retrains.
+
+A dense-start Wide ResNet (masked layers with all-ones masks) is pruned to
+S by gradual magnitude pruning (tfmot's cubic PolynomialDecay) during a full
+run of `train_epochs`. The weights at `ltr_rewind_fraction` of training (5%)
+are kept; then M members start from those weights with the final mask and
+retrain (static mask, seeds seed + j) for the rest of the schedule
+(Appendix C; Evci et al. 2020b).
+
+  # Table 1, CIFAR-10 row "LTR Ensemble (M = 3) (S = 0.8)".
+  python baselines/cifar/ltr_ensemble.py --sparsity=0.8 --ensemble_size=3 \
+      --output_dir=/tmp/ltr --download_data
+"""
+
+import os
+
+from absl import app
+from absl import flags
+import tensorflow as tf
+
+from baselines import common_flags
+from baselines import data
+from baselines import experiment
+from baselines import plans
+from baselines import tickets
+from baselines import train_loop
+from sparse_layers import layers as masked_layers
+from sparse_layers import pruning
+
+common_flags.define_common_flags()
+common_flags.define_member_flags(ensemble_size=3)
+flags.DEFINE_float('sparsity', 0.8, 'Final sparsity S of the pruning run.')
+flags.DEFINE_float('ltr_rewind_fraction', 0.05,
+                   'Rewind point, a fraction of training.')
+flags.DEFINE_float('ltr_prune_begin', 0.05, 'Pruning start (fraction).')
+flags.DEFINE_float('ltr_prune_end', 0.75, 'Pruning end (fraction).')
+flags.DEFINE_integer('pruning_frequency', 100, 'Steps between prunings.')
+flags.register_validator('sparsity', lambda v: 0.0 <= v < 1.0,
+                         '--sparsity must be in [0, 1).')
+flags.register_validator('ltr_rewind_fraction', lambda v: 0.0 <= v < 1.0,
+                         '--ltr_rewind_fraction must be in [0, 1).')
+flags.register_validator('pruning_frequency', lambda v: v >= 1,
+                         '--pruning_frequency must be >= 1.')
+flags.register_multi_flags_validator(
+    ['ltr_prune_begin', 'ltr_prune_end'],
+    lambda v: 0.0 <= v['ltr_prune_begin'] < v['ltr_prune_end'] <= 1.0,
+    'need 0 <= --ltr_prune_begin < --ltr_prune_end <= 1.')
+FLAGS = flags.FLAGS
+FLAGS.set_default('train_epochs', 250)
+FLAGS.set_default('lr_decay_epochs', ['100', '150'])
+FLAGS.set_default('lr_decay_ratio', 0.1)
+
+
+def main(argv):
+  del argv
+  f = FLAGS
+  if f.quick:
+    experiment.apply_quick_mode(f, dict(train_epochs=4, pruning_frequency=2))
+  try:
+    exp = experiment.Experiment.from_flags(f, 'ltr')
+  except (data.DataError, ValueError) as e:
+    raise app.UsageError(str(e)) from e
+  epochs = f.train_epochs
+  steps = epochs * (exp.config.train_split.num_examples //
+                    exp.config.global_batch_size)
+  rewind_epoch = round(f.ltr_rewind_fraction * epochs)
+  rewind = os.path.join(f.output_dir, 'gmp', 'rewind')
+  decays = exp.decay_multipliers()
+
+  def prune_hook(model, optimizer, loss_fn):
+    del loss_fn  # Magnitude pruning needs no gradient.
+    schedule = pruning.polynomial_decay(
+        f.sparsity, round(f.ltr_prune_begin * steps),
+        round(f.ltr_prune_end * steps), f.pruning_frequency)
+    return pruning.GradualPruningHook(model, schedule, optimizer)
+
+  def save_rewind_point(run):
+    if int(run.epoch) == rewind_epoch:
+      tickets.save_model(rewind, run.model)
+
+  gmp = train_loop.Run(
+      exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
+      [train_loop.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
+      summary_dir=os.path.join(f.output_dir, 'summaries', 'gmp'))
+  if rewind_epoch == 0 and not tf.io.gfile.exists(rewind):
+    tickets.save_model(rewind, gmp.model)
+  gmp.train(on_epoch_end=save_rewind_point)
+  final_masks = [l.mask.numpy() for l in masked_layers.masked_layers(gmp.model)]
+
+  def rewind_with_final_mask(model):
+    tickets.restore_model(rewind, model)
+    for layer, mask in zip(masked_layers.masked_layers(model), final_masks):
+      layer.set_mask(mask)
+
+  members = ([f.member_index] if f.member_index is not None else
+             range(f.ensemble_size))
+  histories = exp.train_members(
+      members, True, None, epochs - rewind_epoch,
+      plans.rebased_lr_multipliers(decays, rewind_epoch / epochs),
+      init_fn=rewind_with_final_mask, warmup=False)
+  histories['gmp'] = gmp.history
+  exp.report_members(f.ensemble_size, True, 'ltr', epochs, histories,
+                     ltr_rewind_fraction=rewind_epoch / epochs,
+                     ltr_prune_begin=f.ltr_prune_begin,
+                     ltr_prune_end=f.ltr_prune_end)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,58 @@
+"""End-to-end test of baselines/cifar/ltr_ensemble.py under mock data."""
+
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from sparse_layers import flops
+from tests.baselines.cifar import binary_testing as bt
+
+
+class LtrEnsembleTest(tf.test.TestCase):
+
+  def test_prune_rewind_retrain(self):
+    out = tempfile.mkdtemp()
+    bt.check(bt.run('baselines.cifar.ltr_ensemble', bt.TINY_FLAGS + [
+        '--ensemble_size=2', '--train_epochs=4', '--sparsity=0.8',
+        '--ltr_rewind_fraction=0.25', '--ltr_prune_begin=0.25',
+        '--ltr_prune_end=0.75', '--pruning_frequency=1',
+        f'--output_dir={out}']))
+    metrics = bt.load_json(os.path.join(out, 'metrics.json'))
+    tickets = [os.path.join(out, 'tickets', f'ticket_{j}') for j in (0, 1)]
+    masks = [bt.checkpoint_arrays(t, 'mask') for t in tickets]
+    kernels = [bt.checkpoint_arrays(t, 'kernel') for t in tickets]
+    self.assertEqual(sorted(masks[0]), sorted(masks[1]))
+    for name in masks[0]:
+      # One pruned mask for every retrain, uniform 80% per layer.
+      self.assertAllEqual(masks[0][name], masks[1][name])
+      self.assertEqual(int(masks[0][name].sum()),
+                       round(0.2 * masks[0][name].size))
+      for mask, kernel in zip(masks, kernels):
+        k = kernel[name.replace('/mask/', '/kernel/')]
+        self.assertEqual(np.count_nonzero(k[mask[name] == 0]), 0)
+    self.assertNotAllEqual(*[np.concatenate([k.ravel() for k in ks.values()])
+                             for ks in kernels])  # Different data orders.
+    self.assertTrue(os.path.exists(os.path.join(out, 'gmp', 'rewind',
+                                                'model.index')))
+    base = 0.1 * 16 / 128
+    history = metrics['history']
+    self.assertAllClose([h['train/learning_rate'] for h in history['gmp']],
+                        [base, base, base * 0.1, base * 0.01])
+    # Retrains continue the schedule from the rewind point (epoch 1 of 4).
+    self.assertAllClose([h['train/learning_rate'] for h in history['0']],
+                        [base, base * 0.1, base * 0.01])
+    gmp_sparsity = [h['train/sparsity'] for h in history['gmp']]
+    self.assertEqual(gmp_sparsity, sorted(gmp_sparsity))
+    self.assertAllClose(gmp_sparsity[-1], 0.8, atol=1e-3)
+    f = metrics['flops']
+    self.assertEqual(f['forward_passes'], 3)
+    self.assertAllClose(f['train_flops_ratio'], flops.train_flops_ratio(
+        'ltr', f['dense_flops'], f['sparse_flops'], dense_epochs=250,
+        train_epochs=4, ensemble_size=2, ltr_rewind_fraction=0.25,
+        ltr_prune_begin=0.25, ltr_prune_end=0.75))
+
+
+if __name__ == '__main__':
+  tf.test.main()
