@@ -106,6 +106,15 @@ def define_member_flags(ensemble_size):
                        'Train only member j (0 <= j < ensemble_size).')
 
 
+def set_member_schedule_defaults():
+  """Appendix C's schedule for independently trained sparse members:
+  250 epochs, LR divided by 10 at 50% and 75% (UB's decay epochs are given
+  for 200 epochs and scaled)."""
+  FLAGS.set_default('train_epochs', 250)
+  FLAGS.set_default('lr_decay_epochs', ['100', '150'])
+  FLAGS.set_default('lr_decay_ratio', 0.1)
+
+
 def layer_option(value):
   """'include' / 'dense' / float sparsity from a flag string."""
   return value if value in ('include', 'dense') else float(value)

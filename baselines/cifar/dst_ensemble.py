@@ -21,10 +21,8 @@ from baselines import experiment
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)
 common_flags.define_member_flags(ensemble_size=3)
+common_flags.set_member_schedule_defaults()
 FLAGS = flags.FLAGS
-FLAGS.set_default('train_epochs', 250)
-FLAGS.set_default('lr_decay_epochs', ['100', '150'])  # 50% and 75%.
-FLAGS.set_default('lr_decay_ratio', 0.1)
 
 
 def main(argv):
