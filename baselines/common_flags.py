@@ -56,6 +56,10 @@ def define_common_flags():
   flags.DEFINE_bool('quick', False,
                     'Quick mode: WRN-10-1, 4096 train / 1000 test examples, '
                     'a few epochs; shows the whole pipeline in minutes.')
+  flags.DEFINE_bool('deterministic', False,
+                    'Deterministic ops (tf.config.experimental.'
+                    'enable_op_determinism): bit-identical reruns and '
+                    'resumes, at some speed cost.')
   flags.DEFINE_integer('train_examples', None,
                        'Use only the first N training examples.')
   flags.DEFINE_integer('test_examples', None,

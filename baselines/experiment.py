@@ -8,9 +8,11 @@ corrupted and OOD metrics, FLOPs figures, TensorBoard summaries and
 """
 
 import dataclasses
+import functools
 import logging as pylogging
 import math
 import os
+import sys
 from typing import Dict, List, Optional
 
 from absl import app
@@ -43,6 +45,33 @@ class _DropCheckpointNoise(pylogging.Filter):
 
   def filter(self, record):
     return 'Sharding callback duration' not in record.getMessage()
+
+
+def check_writable(output_dir):
+  """Raises ValueError unless `output_dir` can be created and written."""
+  probe = os.path.join(output_dir, '.write_test')
+  try:
+    tf.io.gfile.makedirs(output_dir)
+    with tf.io.gfile.GFile(probe, 'w') as f:
+      f.write('ok')
+    tf.io.gfile.remove(probe)
+  except (tf.errors.OpError, OSError) as e:
+    raise ValueError(f'--output_dir={output_dir} is not writable: '
+                     f'{type(e).__name__}: {e}') from e
+
+
+def cli_main(main):
+  """Wraps a binary's main: a non-finite loss exits non-zero, cleanly."""
+
+  @functools.wraps(main)
+  def wrapped(argv):
+    try:
+      return main(argv)
+    except train_loop.NonFiniteLossError as e:
+      logging.error('%s', e)
+      sys.exit(f'error: {e}')
+
+  return wrapped
 
 
 def make_strategy(tpu=None, use_gpu=False):
@@ -82,6 +111,9 @@ class Experiment:
     f = flag_values
     # TF's checkpoint saver logs every write at INFO; keep our progress lines.
     logging.get_absl_logger().addFilter(_DropCheckpointNoise())
+    check_writable(f.output_dir)
+    if f.deterministic:
+      tf.config.experimental.enable_op_determinism()
     num_classes = common_flags.num_classes(f.dataset)
     train, test, validation = load_train_test(f, num_classes)
     ood = load_ood(f) if f.eval_on_ood else {}
@@ -102,7 +134,6 @@ class Experiment:
     if f.use_bfloat16:
       keras.mixed_precision.set_global_policy('mixed_bfloat16')
     batch = f.per_core_batch_size * replicas
-    tf.io.gfile.makedirs(f.output_dir)
     config = train_loop.RunConfig(
         output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
         base_learning_rate=f.base_learning_rate * batch / 128,

@@ -2,8 +2,8 @@
 
 A ticket directory holds `model-*` (a `tf.train.Checkpoint` of the model,
 masks included), `predictions.npz` (test probabilities and labels) and
-`ticket.json` (index, epoch, sparsity, test metrics). `ticket.json` is
-written last, so a directory without it is an incomplete ticket.
+`ticket.json` (index, epoch, sparsity, test metrics). A ticket is written
+into `ticket_i.partial` and renamed, so it appears whole or not at all.
 """
 
 import json
@@ -12,6 +12,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from baselines import faults
 from baselines import train_loop
 
 TICKETS_DIR = 'tickets'
@@ -27,19 +28,40 @@ def is_complete(path):
   return tf.io.gfile.exists(os.path.join(path, INFO_FILE))
 
 
+def _write_dir_atomically(path, write_fn):
+  """Fills `path`.partial with write_fn(dir), then renames it to `path`.
+
+  A process killed at any point leaves either the previous `path` or the new
+  one whole; a stale .partial is removed on the next write.
+  """
+  partial = path + '.partial'
+  if tf.io.gfile.exists(partial):
+    tf.io.gfile.rmtree(partial)
+  tf.io.gfile.makedirs(partial)
+  write_fn(partial)
+  faults.crash_point('ticket_write:' + os.path.basename(path))
+  if tf.io.gfile.exists(path):
+    tf.io.gfile.rmtree(path)
+  tf.io.gfile.rename(partial, path)
+
+
 def save_model(path, model):
-  """Writes `tf.train.Checkpoint(model=model)` as `path`/model."""
-  tf.io.gfile.makedirs(path)
-  tf.train.Checkpoint(model=model).write(os.path.join(path, 'model'))
+  """Writes `tf.train.Checkpoint(model=model)` as `path`/model, atomically."""
+  _write_dir_atomically(
+      path, lambda d: tf.train.Checkpoint(model=model).write(
+          os.path.join(d, 'model')))
 
 
 def save(path, model, probs, labels, info):
-  """Writes a ticket: model checkpoint, predictions, then ticket.json."""
-  save_model(path, model)
-  tmp = os.path.join(path, PREDICTIONS_FILE + '.tmp.npz')
-  np.savez(tmp, probs=probs, labels=labels)
-  tf.io.gfile.rename(tmp, os.path.join(path, PREDICTIONS_FILE), overwrite=True)
-  train_loop.write_json_atomic(os.path.join(path, INFO_FILE), info)
+  """Writes a ticket (checkpoint, predictions, ticket.json), atomically."""
+
+  def write(directory):
+    tf.train.Checkpoint(model=model).write(os.path.join(directory, 'model'))
+    np.savez(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
+             labels=labels)
+    train_loop.write_json_atomic(os.path.join(directory, INFO_FILE), info)
+
+  _write_dir_atomically(path, write)
 
 
 def load_info(path):

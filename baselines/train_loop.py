@@ -23,9 +23,14 @@ import tensorflow as tf
 
 from baselines import data
 from baselines import evaluation
+from baselines import faults
 from baselines import metrics as metrics_lib
 from sparse_layers import layers as masked_layers
 from sparse_layers.keras_alias import keras
+
+
+class NonFiniteLossError(RuntimeError):
+  """The training loss became NaN or Inf; nothing was saved after it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,14 +156,22 @@ class Run:
                           self._grow_loss) if hook_fn else None
       self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
       self.completed_phases = tf.Variable(0, dtype=tf.int64, trainable=False)
+      # The first optimizer step whose loss was not finite (-1: none).
+      self.nonfinite_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
       self.train_metrics = {
           'train/loss': keras.metrics.Mean(),
           'train/negative_log_likelihood': keras.metrics.Mean(),
           'train/accuracy': keras.metrics.SparseCategoricalAccuracy(),
           'train/ece': metrics_lib.ExpectedCalibrationError(config.num_bins),
       }
+    # The per-epoch history travels in the checkpoint, so a resumed run's
+    # report holds every epoch, consistent with the restored state.
+    with tf.device('/cpu:0'):
+      self._history_json = tf.Variable('[]', dtype=tf.string, trainable=False)
+    self.run_name = run_name
     trackables = dict(model=self.model, optimizer=self.optimizer,
-                      epoch=self.epoch, completed_phases=self.completed_phases)
+                      epoch=self.epoch, completed_phases=self.completed_phases,
+                      history=self._history_json)
     if self.hook is not None:
       trackables['sparsity_hook'] = self.hook
     self.checkpoint = tf.train.Checkpoint(**trackables)
@@ -197,12 +210,18 @@ class Run:
       self.train_metrics['train/negative_log_likelihood'].update_state(nll)
       self.train_metrics['train/accuracy'].update_state(labels, probs)
       self.train_metrics['train/ece'].update_state(labels, probs)
+      return loss
 
     @tf.function
     def train_epoch(iterator):
       for _ in tf.range(self.steps_per_epoch):
         batch = next(iterator)
-        self.strategy.run(step_fn, args=(batch,))
+        loss = self.strategy.reduce(
+            tf.distribute.ReduceOp.SUM,
+            self.strategy.run(step_fn, args=(batch,)), axis=None)
+        if not tf.math.is_finite(loss):
+          self.nonfinite_step.assign(self.optimizer.iterations)
+          break
         if self.hook is not None:
           self.hook.after_train_step(batch)
 
@@ -235,6 +254,7 @@ class Run:
     latest = self.manager.latest_checkpoint
     if latest:
       self.checkpoint.restore(latest).assert_existing_objects_matched()
+      self.history = json.loads(self._history_json.numpy().decode())
       logging.info('%s: resumed from %s at epoch %d', self.run_dir, latest,
                    int(self.epoch))
     start_time, start_epoch = time.time(), int(self.epoch)
@@ -245,11 +265,18 @@ class Run:
         self._train_one_epoch(phase, start_time, start_epoch)
         if on_epoch_end:
           on_epoch_end(self)
+        faults.crash_point(f'{self.run_name}:epoch_end:{int(self.epoch)}')
+        if int(self.epoch) % self.config.checkpoint_interval == 0:
+          self._save()
       if int(self.completed_phases) <= phase_index:
         self._end_phase(phase, on_ticket)
         self.completed_phases.assign(phase_index + 1)
-        self.manager.save(checkpoint_number=int(self.epoch))
+        self._save()
       phase_start = phase_end
+
+  def _save(self):
+    self._history_json.assign(json.dumps(self.history))
+    self.manager.save(checkpoint_number=int(self.epoch))
 
   def _train_one_epoch(self, phase, start_time, start_epoch):
     epoch = int(self.epoch)
@@ -257,7 +284,15 @@ class Run:
     epoch_start = time.time()
     for metric in self.train_metrics.values():
       metric.reset_state()
+    first_step = int(self.optimizer.iterations)
     self._train_epoch(self._epoch_iterator(epoch))
+    if int(self.nonfinite_step) >= 0:
+      step = int(self.nonfinite_step)
+      raise NonFiniteLossError(
+          f'non-finite training loss at epoch {epoch + 1} (step '
+          f'{step - first_step + 1} of {self.steps_per_epoch}, global step '
+          f'{step + 1}) of {self.run_dir}; stopped without saving anything: '
+          f'the last good checkpoint is {self.manager.latest_checkpoint}')
     self.epoch.assign_add(1)
     results = {k: float(m.result()) for k, m in self.train_metrics.items()}
     probs, labels = evaluation.predict(self.model, self.config.test_split,
@@ -272,8 +307,6 @@ class Run:
     self.history.append({'epoch': epoch + 1, 'phase': phase.name, **results})
     self._log_epoch(phase, epoch, results, epoch_start, start_time,
                     start_epoch)
-    if (epoch + 1) % self.config.checkpoint_interval == 0:
-      self.manager.save(checkpoint_number=epoch + 1)
 
   def _log_epoch(self, phase, epoch, results, epoch_start, start_time,
                  start_epoch):
@@ -294,6 +327,7 @@ class Run:
   def _end_phase(self, phase, on_ticket):
     if phase.ticket_index is not None and on_ticket:
       on_ticket(phase.ticket_index, self)
+      faults.crash_point(f'{self.run_name}:after_ticket:{phase.ticket_index}')
     if phase.reexplore_fraction is not None and self.hook is not None:
       batch = next(self._epoch_iterator(int(self.epoch)))
       masks = [l.mask.numpy() for l in self.hook.masked_layers]
@@ -309,6 +343,7 @@ class Run:
                            'reexploration_changed': grown,
                            'reexploration_active': active,
                            'reexploration_sparse_active': sparse_active})
+      faults.crash_point(f'{self.run_name}:after_reexplore:{phase.name}')
 
 
 def write_json_atomic(path, payload):

@@ -22,6 +22,7 @@ common_flags.define_member_flags(ensemble_size=1)
 FLAGS = flags.FLAGS
 
 
+@experiment.cli_main
 def main(argv):
   del argv
   experiment.run_members(FLAGS, 'dense', None, masked=False)

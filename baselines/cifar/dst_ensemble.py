@@ -25,6 +25,7 @@ common_flags.set_member_schedule_defaults()
 FLAGS = flags.FLAGS
 
 
+@experiment.cli_main
 def main(argv):
   del argv
   experiment.run_members(FLAGS, 'dst_ensemble', None, masked=True)

@@ -42,6 +42,7 @@ FLAGS = flags.FLAGS
 FLAGS.set_default('train_epochs', None)
 
 
+@experiment.cli_main
 def main(argv):
   del argv
   f = FLAGS

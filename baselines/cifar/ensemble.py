@@ -42,6 +42,7 @@ def restore_member(exp, path):
   raise ValueError(f'cannot restore member {path}: {errors[-1]}')
 
 
+@experiment.cli_main
 def main(argv):
   del argv
   f = FLAGS

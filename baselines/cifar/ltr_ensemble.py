@@ -49,6 +49,7 @@ common_flags.set_member_schedule_defaults()
 FLAGS = flags.FLAGS
 
 
+@experiment.cli_main
 def main(argv):
   del argv
   f = FLAGS

@@ -21,6 +21,7 @@ common_flags.set_member_schedule_defaults()
 FLAGS = flags.FLAGS
 
 
+@experiment.cli_main
 def main(argv):
   del argv
   experiment.run_members(FLAGS, 'static', 'static', masked=True)

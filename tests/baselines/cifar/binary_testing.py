@@ -17,14 +17,21 @@ TINY_FLAGS = ['--depth=10', '--width_multiplier=1', '--per_core_batch_size=16',
 SPARSE_FLAGS = TINY_FLAGS + ['--update_interval=2']
 
 
-def run(module, args, num_examples=48, mock=True, timeout=900):
-  """Runs `python -m module args` (under mock TFDS data if `mock`)."""
+def run(module, args, num_examples=48, mock=True, timeout=900, kill_at=None):
+  """Runs `python -m module args` (under mock TFDS data if `mock`).
+
+  `kill_at` names a crash point (baselines/faults.py) where the process
+  SIGKILLs itself.
+  """
   if mock:
     command = [sys.executable, '-m', 'tests.baselines.mock_run', module,
                str(num_examples)]
   else:
     command = [sys.executable, '-m', module]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  env.pop('FREETICKETS_KILL_AT', None)
+  if kill_at:
+    env['FREETICKETS_KILL_AT'] = kill_at
   return subprocess.run(command + list(args), cwd=ROOT, capture_output=True,
                         text=True, timeout=timeout, env=env, check=False)
 
@@ -70,3 +77,21 @@ def load_json(path):
 def predictions(ticket_dir):
   with np.load(os.path.join(ticket_dir, 'predictions.npz')) as arrays:
     return arrays['probs'], arrays['labels']
+
+
+def fingerprint(out):
+  """Everything a finished run produced that must not depend on restarts:
+  every ticket's variables (masks, weights), predictions and metrics."""
+  result = {}
+  tickets_dir = os.path.join(out, 'tickets')
+  for name in sorted(os.listdir(tickets_dir)):
+    path = os.path.join(tickets_dir, name)
+    reader = tf.train.load_checkpoint(os.path.join(path, 'model'))
+    for key in sorted(reader.get_variable_to_shape_map()):
+      if key.startswith('model/'):
+        result[f'{name}/{key}'] = reader.get_tensor(key)
+    result[f'{name}/probs'] = predictions(path)[0]
+  metrics = load_json(os.path.join(out, 'metrics.json'))
+  for key, value in metrics['metrics'].items():
+    result[f'metrics/{key}'] = np.asarray(value)
+  return result
