@@ -205,7 +205,7 @@ class Experiment:
     probs, labels = evaluation.predict(run.model, self.config.test_split,
                                        self.config.global_batch_size)
     path = tickets.ticket_dir(self.config.output_dir, index)
-    info = {'index': index, 'epoch': int(run.epoch),
+    info = {'index': index, 'epoch': run.completed_epochs,
             'sparsity': run.sparsity(), 'path': path,
             **evaluation.model_metrics(probs, labels, 'test/',
                                        self.config.num_bins)}

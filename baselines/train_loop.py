@@ -235,6 +235,11 @@ class Run:
 
   # --- The loop. ---
 
+  @property
+  def completed_epochs(self):
+    """Epochs trained so far (restored on resume)."""
+    return _int(self.epoch)
+
   def sparsity(self):
     """Overall sparsity over the masked layers (0 for a dense model)."""
     layers = masked_layers.masked_layers(self.model)
@@ -256,19 +261,19 @@ class Run:
       self.checkpoint.restore(latest).assert_existing_objects_matched()
       self.history = json.loads(self._history_json.numpy().decode())
       logging.info('%s: resumed from %s at epoch %d', self.run_dir, latest,
-                   int(self.epoch))
-    start_time, start_epoch = time.time(), int(self.epoch)
+                   self.completed_epochs)
+    start_time, start_epoch = time.time(), self.completed_epochs
     phase_start = 0
     for phase_index, phase in enumerate(self.phases):
       phase_end = phase_start + phase.epochs
-      while int(self.epoch) < phase_end:
+      while self.completed_epochs < phase_end:
         self._train_one_epoch(phase, start_time, start_epoch)
         if on_epoch_end:
           on_epoch_end(self)
-        faults.crash_point(f'{self.run_name}:epoch_end:{int(self.epoch)}')
-        if int(self.epoch) % self.config.checkpoint_interval == 0:
+        faults.crash_point(f'{self.run_name}:epoch_end:{self.completed_epochs}')
+        if self.completed_epochs % self.config.checkpoint_interval == 0:
           self._save()
-      if int(self.completed_phases) <= phase_index:
+      if _int(self.completed_phases) <= phase_index:
         self._end_phase(phase, on_ticket)
         self.completed_phases.assign(phase_index + 1)
         self._save()
@@ -276,18 +281,18 @@ class Run:
 
   def _save(self):
     self._history_json.assign(json.dumps(self.history))
-    self.manager.save(checkpoint_number=int(self.epoch))
+    self.manager.save(checkpoint_number=self.completed_epochs)
 
   def _train_one_epoch(self, phase, start_time, start_epoch):
-    epoch = int(self.epoch)
+    epoch = self.completed_epochs
     lr = float(self.schedule(self.optimizer.iterations))
     epoch_start = time.time()
     for metric in self.train_metrics.values():
       metric.reset_state()
-    first_step = int(self.optimizer.iterations)
+    first_step = _int(self.optimizer.iterations)
     self._train_epoch(self._epoch_iterator(epoch))
-    if int(self.nonfinite_step) >= 0:
-      step = int(self.nonfinite_step)
+    if _int(self.nonfinite_step) >= 0:
+      step = _int(self.nonfinite_step)
       raise NonFiniteLossError(
           f'non-finite training loss at epoch {epoch + 1} (step '
           f'{step - first_step + 1} of {self.steps_per_epoch}, global step '
@@ -329,7 +334,7 @@ class Run:
       on_ticket(phase.ticket_index, self)
       faults.crash_point(f'{self.run_name}:after_ticket:{phase.ticket_index}')
     if phase.reexplore_fraction is not None and self.hook is not None:
-      batch = next(self._epoch_iterator(int(self.epoch)))
+      batch = next(self._epoch_iterator(self.completed_epochs))
       masks = [l.mask.numpy() for l in self.hook.masked_layers]
       active = sum(int(m.sum()) for m in masks)
       # Layers at density 1 cannot change; q applies to the sparse ones.
@@ -339,11 +344,16 @@ class Run:
                    '%.3f of the active ones in sparse layers (q = %.2f)',
                    self.config.method, phase.name, grown,
                    grown / max(sparse_active, 1), phase.reexplore_fraction)
-      self.history.append({'epoch': int(self.epoch), 'phase': phase.name,
+      self.history.append({'epoch': self.completed_epochs, 'phase': phase.name,
                            'reexploration_changed': grown,
                            'reexploration_active': active,
                            'reexploration_sparse_active': sparse_active})
       faults.crash_point(f'{self.run_name}:after_reexplore:{phase.name}')
+
+
+def _int(variable):
+  """A (possibly mirrored) scalar variable's value as a Python int."""
+  return int(variable.numpy())
 
 
 def write_json_atomic(path, payload):

@@ -22,6 +22,20 @@ def use_two_logical_cpus():
   return len(tf.config.list_logical_devices('CPU')) >= 2
 
 
+_MIRRORED = []
+
+
+def mirrored_strategy():
+  """One MirroredStrategy over the 2 logical CPUs, shared by the process.
+
+  Two MirroredStrategy objects in one process reuse collective instance
+  keys, and their all-reduces then abort with shape mismatches.
+  """
+  if not _MIRRORED:
+    _MIRRORED.append(tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1']))
+  return _MIRRORED[0]
+
+
 def tiny_wrn(num_classes=4, image_size=8, masked=True, l2=0.0):
   """A WRN-10-1 on small images: 9 convs + 1 classifier."""
   return models.wide_resnet((image_size, image_size, 3), depth=10,

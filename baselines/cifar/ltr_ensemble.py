@@ -74,7 +74,7 @@ def main(argv):
     return pruning.GradualPruningHook(model, schedule, optimizer)
 
   def save_rewind_point(run):
-    if int(run.epoch) == rewind_epoch:
+    if run.completed_epochs == rewind_epoch:
       tickets.save_model(rewind, run.model)
 
   gmp = train_loop.Run(

@@ -165,7 +165,7 @@ class SparsityHookTest(tf.test.TestCase):
   def test_mirrored_replicas_stay_identical(self):
     if not HAS_TWO_CPUS:
       self.skipTest('TensorFlow started before 2 logical CPUs were set up.')
-    strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
+    strategy = testing.mirrored_strategy()
     run = _Run(strategy=strategy, interval=2)
     before = run.masks()
     run.train(2)

@@ -1,0 +1,130 @@
+"""Tests for baselines/train_loop.py: LR plan, replicas, phases in-process."""
+
+import numpy as np
+import tensorflow as tf
+
+from tests import testing
+
+HAS_TWO_CPUS = testing.use_two_logical_cpus()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from baselines import data
+from baselines import plans
+from baselines import train_loop
+from sparse_layers import hook as hook_lib
+from sparse_layers import layers
+from sparse_layers import models
+from sparse_layers import schedules
+from sparse_layers import sparse_init
+from sparse_layers import updaters
+from sparse_layers.keras_alias import keras
+
+
+def _split(n, seed):
+  rng = np.random.default_rng(seed)
+  x = rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8)
+  y = rng.integers(0, 10, n).astype(np.int64)
+  return data.Split('random', tf.data.Dataset.from_tensor_slices((x, y)), n)
+
+
+def _no_bn_model():
+  """A masked CNN without BatchNorm: its replicas see the global batch."""
+  inputs = keras.Input((32, 32, 3))
+  x = layers.MaskedConv2D(8, 3, padding='same', activation='relu',
+                          name='c1')(inputs)
+  x = layers.MaskedConv2D(16, 3, strides=2, padding='same',
+                          activation='relu', name='c2')(x)
+  x = keras.layers.GlobalAveragePooling2D()(x)
+  return keras.Model(inputs, layers.MaskedDense(10, name='fc')(x))
+
+
+def _edst_run(strategy, output_dir, model_builder):
+  config = train_loop.RunConfig(
+      output_dir=output_dir, seed=1, global_batch_size=16,
+      base_learning_rate=0.05, momentum=0.9, num_bins=15,
+      checkpoint_interval=1, warmup_epochs=0, method='edst',
+      train_split=_split(48, 0), test_split=_split(16, 1), num_classes=10)
+
+  def model_fn():
+    keras.utils.set_random_seed(0)
+    model = model_builder()
+    sparse_init.sparsify(model, 0.8, seed=0)
+    return model
+
+  def hook_fn(model, optimizer, loss_fn):
+    return hook_lib.SparsityHook(
+        model, updaters.RigLUpdater(seed=0),
+        schedules.ConstantDropFraction(0.5, 2), loss_fn, optimizer, strategy)
+
+  run = train_loop.Run(config, strategy, model_fn,
+                       plans.edst_phases(1, 1, 2, 0.8), 'run', hook_fn)
+  tickets = {}
+
+  def on_ticket(index, run):
+    tickets[index] = [v.numpy() for v in run.model.variables]
+
+  run.train(on_ticket=on_ticket)
+  return run, tickets
+
+
+class PlanLearningRateTest(tf.test.TestCase):
+
+  def test_edst_plan_boundaries_and_warmup(self):
+    schedule = train_loop.plan_learning_rate(
+        plans.edst_phases(2, 4, 2, 0.8), steps_per_epoch=10,
+        base_learning_rate=0.1, warmup_epochs=1)
+    # Exploration: steps 0-19; refinement 1: 20-59 (0.01 to 39, 0.001 from
+    # 40); refinement 2: 60-99; warm-up over the first 10 steps.
+    expected = {0: 0.0, 5: 0.05, 10: 0.1, 19: 0.1, 20: 0.01, 39: 0.01,
+                40: 0.001, 59: 0.001, 60: 0.01, 79: 0.01, 80: 0.001}
+    for step, lr in expected.items():
+      self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
+
+  def test_rebased_multipliers(self):
+    pairs = ((0.0, 1.0), (0.5, 0.1), (0.75, 0.01))
+    self.assertEqual(plans.rebased_lr_multipliers(pairs, 0.25),
+                     ((0.0, 1.0), (1 / 3, 0.1), (2 / 3, 0.01)))
+    self.assertEqual(plans.rebased_lr_multipliers(pairs, 0.6),
+                     ((0.0, 0.1), ((0.75 - 0.6) / 0.4, 0.01)))
+
+
+class ReplicasTest(tf.test.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    if not HAS_TWO_CPUS:
+      self.skipTest('TensorFlow started before 2 logical CPUs were set up.')
+    self.mirrored = testing.mirrored_strategy()
+
+  def test_replicas_identical_after_edst_with_reexploration(self):
+    run, _ = _edst_run(self.mirrored, self.get_temp_dir(),
+                       lambda: models.wide_resnet((32, 32, 3), 10, 1, 10))
+    self.assertLen(
+        [h for h in run.history if 'reexploration_changed' in h], 1)
+    sync_on_read = 0
+    for variable in run.model.variables + run.optimizer.variables:
+      values = [v.numpy() for v in
+                self.mirrored.experimental_local_results(variable)]
+      self.assertLen(values, 2)
+      if variable.synchronization == tf.VariableSynchronization.ON_READ:
+        # BatchNorm's moving statistics: per replica by Keras' design; a
+        # read (and a checkpoint) gives their mean.
+        self.assertAllClose(variable.numpy(), np.mean(values, 0), atol=1e-6)
+        sync_on_read += 1
+        continue
+      self.assertAllEqual(values[0], values[1], msg=variable.name)
+    self.assertEqual(sync_on_read, 2 * 7)  # 7 BatchNorm layers in WRN-10-1.
+
+  def test_two_replicas_match_one_replica_at_the_same_global_batch(self):
+    _, two = _edst_run(self.mirrored, self.get_temp_dir() + '/two',
+                       _no_bn_model)
+    _, one = _edst_run(tf.distribute.get_strategy(),
+                       self.get_temp_dir() + '/one', _no_bn_model)
+    self.assertEqual(sorted(two), [0, 1])
+    for index in two:
+      for a, b in zip(two[index], one[index]):
+        self.assertAllClose(a, b, atol=1e-5, rtol=1e-4)
+
+
+if __name__ == '__main__':
+  tf.test.main()
