@@ -56,6 +56,9 @@ def define_common_flags():
   flags.DEFINE_bool('quick', False,
                     'Quick mode: WRN-10-1, 4096 train / 1000 test examples, '
                     'a few epochs; shows the whole pipeline in minutes.')
+  flags.DEFINE_bool('sync_batch_norm', False,
+                    'BatchNorm statistics over the global batch of all '
+                    'replicas: N replicas then train like one device.')
   flags.DEFINE_bool('deterministic', False,
                     'Deterministic ops (tf.config.experimental.'
                     'enable_op_determinism): bit-identical reruns and '

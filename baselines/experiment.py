@@ -159,7 +159,8 @@ class Experiment:
       keras.utils.set_random_seed(seed)
       model = models.wide_resnet((32, 32, 3), f.depth, f.width_multiplier,
                                  self.config.num_classes, l2=f.l2,
-                                 masked=masked)
+                                 masked=masked,
+                                 sync_batch_norm=f.sync_batch_norm)
       if masked and draw_masks:
         sparse_init.sparsify(
             model, f.sparsity, f.distribution, f.erk_power_scale,

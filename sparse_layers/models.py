@@ -23,11 +23,12 @@ def _regularizer(l2):
   return keras.regularizers.l2(l2) if l2 else None
 
 
-def _batch_norm(l2, name=None):
+def _batch_norm(l2, name=None, synchronized=False):
+  # synchronized: statistics over the global batch of all replicas.
   return keras.layers.BatchNormalization(
       momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON,
       beta_regularizer=_regularizer(l2), gamma_regularizer=_regularizer(l2),
-      name=name)
+      synchronized=synchronized, name=name)
 
 
 def _conv_factory(masked, l2):
@@ -43,7 +44,7 @@ def _conv_factory(masked, l2):
 
 
 def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
-                num_classes=10, l2=0.0, masked=True):
+                num_classes=10, l2=0.0, masked=True, sync_batch_norm=False):
   """Wide ResNet-depth-width (Zagoruyko & Komodakis 2016), UB's layout.
 
   Pre-activation basic blocks (BN-ReLU-Conv3x3 twice), a 1x1 projection
@@ -57,6 +58,8 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
     num_classes: classifier outputs (logits).
     l2: L2 regularisation of kernels and BN parameters.
     masked: build with masked layers.
+    sync_batch_norm: BatchNorm over the global batch (all replicas), so N
+      replicas train like one device with the same global batch.
 
   Returns:
     A functional `keras.Model` named 'wide_resnet'.
@@ -76,16 +79,16 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
     for block in range(blocks_per_group):
       strides = 2 if group > 0 and block == 0 else 1
       prefix = f'group{group + 1}_block{block + 1}'
-      y = _batch_norm(l2, f'{prefix}_bn1')(x)
+      y = _batch_norm(l2, f'{prefix}_bn1', sync_batch_norm)(x)
       y = keras.layers.Activation('relu')(y)
       y = conv(filters, 3, strides, f'{prefix}_conv1')(y)
-      y = _batch_norm(l2, f'{prefix}_bn2')(y)
+      y = _batch_norm(l2, f'{prefix}_bn2', sync_batch_norm)(y)
       y = keras.layers.Activation('relu')(y)
       y = conv(filters, 3, 1, f'{prefix}_conv2')(y)
       if x.shape[-1] != filters or strides != 1:
         x = conv(filters, 1, strides, f'{prefix}_shortcut')(x)
       x = keras.layers.add([x, y])
-  x = _batch_norm(l2, 'final_bn')(x)
+  x = _batch_norm(l2, 'final_bn', sync_batch_norm)(x)
   x = keras.layers.Activation('relu')(x)
   x = keras.layers.GlobalAveragePooling2D()(x)
   outputs = dense_type(num_classes, kernel_initializer='he_normal',

@@ -116,14 +116,23 @@ class ReplicasTest(tf.test.TestCase):
     self.assertEqual(sync_on_read, 2 * 7)  # 7 BatchNorm layers in WRN-10-1.
 
   def test_two_replicas_match_one_replica_at_the_same_global_batch(self):
-    _, two = _edst_run(self.mirrored, self.get_temp_dir() + '/two',
-                       _no_bn_model)
-    _, one = _edst_run(tf.distribute.get_strategy(),
-                       self.get_temp_dir() + '/one', _no_bn_model)
-    self.assertEqual(sorted(two), [0, 1])
-    for index in two:
-      for a, b in zip(two[index], one[index]):
-        self.assertAllClose(a, b, atol=1e-5, rtol=1e-4)
+    builders = {'no_bn': _no_bn_model,
+                'sync_bn': lambda: models.wide_resnet(
+                    (32, 32, 3), 10, 1, 10, sync_batch_norm=True)}
+    for name, builder in builders.items():
+      two_run, two = _edst_run(self.mirrored,
+                               f'{self.get_temp_dir()}/{name}_two', builder)
+      _, one = _edst_run(tf.distribute.get_strategy(),
+                         f'{self.get_temp_dir()}/{name}_one', builder)
+      self.assertEqual(sorted(two), [0, 1])
+      for index in two:
+        for a, b in zip(two[index], one[index]):
+          self.assertAllClose(a, b, atol=1e-5, rtol=1e-4, msg=name)
+      # With synchronized statistics nothing differs across replicas.
+      for variable in two_run.model.variables:
+        values = [v.numpy() for v in
+                  self.mirrored.experimental_local_results(variable)]
+        self.assertAllClose(values[0], values[1], atol=1e-6, msg=name)
 
 
 if __name__ == '__main__':
