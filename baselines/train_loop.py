@@ -361,4 +361,5 @@ def write_json_atomic(path, payload):
   tmp = f'{path}.tmp'
   with tf.io.gfile.GFile(tmp, 'w') as f:
     json.dump(payload, f, indent=1, sort_keys=True)
+  faults.crash_point('json_write:' + os.path.basename(path))
   tf.io.gfile.rename(tmp, path, overwrite=True)

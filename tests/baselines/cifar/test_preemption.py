@@ -70,12 +70,17 @@ class PreemptionTest(tf.test.TestCase):
         self.assertTrue(os.path.exists(os.path.join(tickets, 'ticket_0',
                                                     'ticket.json')))
         self.assertFalse(os.path.exists(os.path.join(out, 'metrics.json')))
+      if point == 'json_write:metrics.json':
+        # Killed while writing metrics.json: only the temporary file exists.
+        self.assertFalse(os.path.exists(os.path.join(out, 'metrics.json')))
+        self.assertTrue(os.path.exists(os.path.join(out, 'metrics.json.tmp')))
 
     points = ['run:epoch_end:1',                     # During exploration.
               'run:epoch_end:3',                     # Mid-refinement.
               'run:after_ticket:0',                  # Right after a ticket.
               'run:after_reexplore:refinement_1',    # After re-exploration.
-              'ticket_write:ticket_1']               # While writing a ticket.
+              'ticket_write:ticket_1',               # While writing a ticket.
+              'json_write:metrics.json']             # While writing metrics.
     out, final = self._kill_chain(EDST, points, inspect)
     self._assert_same(reference, out)
     self.assertIn('resumed from', final.stderr)
