@@ -1,10 +1,9 @@
-"""Wiring shared by the CIFAR binaries: flags to objects, tickets, report.
+"""Wiring shared by the CIFAR binaries: flags to objects, members, tickets.
 
 `Experiment.from_flags` is the one place that reads flags; everything it
 builds (strategy, data splits, `RunConfig`, model and hook factories) takes
-explicit arguments. `report` turns the saved tickets into UB-keyed ensemble,
-corrupted and OOD metrics, FLOPs figures, TensorBoard summaries and
-`metrics.json`.
+explicit arguments. `train_members` / `run_members` drive the member-based
+methods; `reporting` writes the end-of-run report.
 """
 
 import dataclasses
@@ -13,22 +12,20 @@ import logging as pylogging
 import math
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from absl import app
 from absl import logging
-import numpy as np
 import tensorflow as tf
 
 from baselines import common_flags
 from baselines import data
 from baselines import evaluation
 from baselines import plans
+from baselines import reporting
 from baselines import tickets
 from baselines import train_loop
-from sparse_layers import flops
 from sparse_layers import hook as hook_lib
-from sparse_layers import layers as masked_layers
 from sparse_layers import models
 from sparse_layers import schedules
 from sparse_layers import sparse_init
@@ -255,126 +252,6 @@ class Experiment:
       histories[str(j)] = run.history
     return histories
 
-  def report_members(self, ensemble_size, masked, method, epochs, histories,
-                     **flops_kwargs):
-    """The ensemble report once all M member tickets exist (else None)."""
-    paths = [tickets.ticket_dir(self.config.output_dir, j)
-             for j in range(ensemble_size)]
-    missing = [j for j, p in enumerate(paths) if not tickets.is_complete(p)]
-    if missing:
-      logging.info('[%s] members %s not trained yet; no ensemble report.',
-                   method, missing)
-      return None
-    model_fn = self.model_fn(masked, self.config.seed, draw_masks=False)
-    with self.strategy.scope():
-      model = model_fn()
-    tickets.restore_model(paths[0], model)
-    flops_figures = self.flops_report(model, method, ensemble_size, epochs,
-                                      **flops_kwargs)
-    return self.report(paths, model_fn, histories, flops_figures,
-                       step=epochs)
-
-  # --- The final report. ---
-
-  def report(self, ticket_paths: List[str], model_fn, history,
-             train_flops: Dict, step: int):
-    """Ensemble metrics from saved tickets; summaries and metrics.json."""
-    infos = [tickets.load_info(p) for p in ticket_paths]
-    predictions = [tickets.load_predictions(p) for p in ticket_paths]
-    results = self.evaluate_ensemble(
-        [probs for probs, _ in predictions], predictions[0][1],
-        lambda: self._restore_members(ticket_paths, model_fn))
-    payload = self.write_results(
-        results, {'tickets': infos, 'flops': train_flops, 'history': history},
-        step, train_flops)
-    logging.info('[%s] ensemble of %d: test accuracy %.4f, NLL %.4f, ECE '
-                 '%.4f; training FLOPs %.3fx a dense model',
-                 self.config.method, len(ticket_paths),
-                 results['test/accuracy'],
-                 results['test/negative_log_likelihood'], results['test/ece'],
-                 train_flops.get('train_flops_ratio', float('nan')))
-    return payload
-
-  def evaluate_ensemble(self, member_probs, labels, members_fn):
-    """Test metrics from predictions; CIFAR-10-C and OOD from the members.
-
-    Args:
-      member_probs: [M, N, K] test probabilities.
-      labels: [N] test labels.
-      members_fn: () -> list of models, called only if corrupted or OOD
-        evaluation is on.
-
-    Returns:
-      dict of UB-keyed metrics.
-    """
-    results = evaluation.ensemble_metrics(member_probs, labels,
-                                          self.config.num_bins)
-    if not (self.corrupted_splits or self.ood_splits):
-      return results
-    members = members_fn()
-    if self.corrupted_splits:
-      results.update(evaluation.corrupted_metrics(
-          lambda split: self.ensemble_predict(members, split),
-          self.corrupted_splits, self.config.num_bins))
-    if self.ood_splits:
-      ood_probs = {name: self.ensemble_predict(members, split)[0]
-                   for name, split in self.ood_splits.items()}
-      results.update(evaluation.ood_metrics(np.mean(member_probs, 0),
-                                            ood_probs))
-    return results
-
-  def write_results(self, results, extra, step, scalars=None):
-    """summaries/ensemble scalars + hparams, and metrics.json (atomic)."""
-    writer = tf.summary.create_file_writer(
-        os.path.join(self.config.output_dir, 'summaries', 'ensemble'))
-    with writer.as_default():
-      for key, value in results.items():
-        tf.summary.scalar(key, value, step=step)
-      for key, value in (scalars or {}).items():
-        if isinstance(value, (int, float)):
-          tf.summary.scalar(f'flops/{key}', value, step=step)
-      _write_hparams(self.flag_values)
-    payload = {'metrics': results, 'method': self.config.method,
-               'flags': self.flag_values.flags_into_string(), **extra}
-    train_loop.write_json_atomic(
-        os.path.join(self.config.output_dir, 'metrics.json'), payload)
-    return payload
-
-  def _restore_members(self, ticket_paths, model_fn):
-    members = []
-    for path in ticket_paths:
-      with self.strategy.scope():
-        model = model_fn()
-      tickets.restore_model(path, model)
-      members.append(model)
-    return members
-
-  def ensemble_predict(self, members, split):
-    """(mean probabilities, labels) of `members` on a split."""
-    predictions = [evaluation.predict(m, split, self.config.global_batch_size)
-                   for m in members]
-    return np.mean([p for p, _ in predictions], 0), predictions[0][1]
-
-  def flops_report(self, model, method, ensemble_size, train_epochs,
-                   **ratio_kwargs):
-    """FLOPs of `model` at its current masks, and the method's training cost."""
-    f = self.flag_values
-    layers = flops.kernel_layers(model)
-    masked = {l.name: l for l in masked_layers.masked_layers(model)}
-    densities = {name: float(masked[name].mask.numpy().mean())
-                 for name, _, _ in layers if name in masked}
-    per_layer = flops.layer_flops(layers, densities)
-    dense = sum(l.dense_flops for l in per_layer)
-    sparse = sum(l.flops for l in per_layer)
-    ratio = flops.train_flops_ratio(
-        method, dense, sparse, dense_epochs=f.dense_epochs,
-        train_epochs=train_epochs, ensemble_size=ensemble_size,
-        update_interval=getattr(f, 'update_interval', 1000), **ratio_kwargs)
-    return {'dense_flops': dense, 'sparse_flops': sparse,
-            'flops_ratio': sparse / dense, 'train_flops_ratio': ratio,
-            'forward_passes': flops.forward_passes(method, ensemble_size),
-            'dense_epochs': f.dense_epochs}
-
 
 def run_members(flag_values, method, updater_name, masked):
   """main() of the member-based binaries (DST, static sparse, dense).
@@ -401,8 +278,8 @@ def run_members(flag_values, method, updater_name, masked):
     updater_name = exp.updater_name()
   histories = exp.train_members(members, masked, updater_name, f.train_epochs,
                                 exp.decay_multipliers())
-  return exp.report_members(f.ensemble_size, masked, method, f.train_epochs,
-                            histories)
+  return reporting.report_members(exp, f.ensemble_size, masked, method,
+                                  f.train_epochs, histories)
 
 
 def load_train_test(f, num_classes):
@@ -431,15 +308,3 @@ def load_ood(f):
   return {name: data.take(data.load_tfds(name, 'test', f.data_dir,
                                          f.download_data), f.test_examples)
           for name in f.ood_dataset}
-
-
-def _write_hparams(flag_values):
-  """UB writes the run's hyper-parameters at the end (TensorBoard HParams)."""
-  from tensorboard.plugins.hparams import api as hp  # pylint: disable=g-import-not-at-top
-  simple = {}
-  for name in ('sparsity', 'ensemble_size', 'seed', 'per_core_batch_size',
-               'base_learning_rate', 'l2', 'depth', 'width_multiplier',
-               'dataset', 'distribution', 'update_interval', 'drop_fraction'):
-    if name in flag_values:
-      simple[name] = flag_values[name].value
-  hp.hparams(simple)

@@ -22,6 +22,7 @@ from baselines import common_flags
 from baselines import data
 from baselines import experiment
 from baselines import plans
+from baselines import reporting
 from baselines import tickets
 from baselines import train_loop
 
@@ -71,11 +72,11 @@ def main(argv):
   run.train(on_ticket=exp.save_ticket)
 
   paths = [tickets.ticket_dir(f.output_dir, j) for j in range(f.ensemble_size)]
-  flops = exp.flops_report(run.model, 'edst', f.ensemble_size, total,
-                           exploration_epochs=f.exploration_epochs,
-                           refinement_epochs=f.refinement_epochs)
-  exp.report(paths, exp.model_fn(True, f.seed, draw_masks=False), run.history,
-             flops, step=total)
+  flops = reporting.flops_report(exp, run.model, 'edst', f.ensemble_size,
+                                 total, exploration_epochs=f.exploration_epochs,
+                                 refinement_epochs=f.refinement_epochs)
+  reporting.report(exp, paths, exp.model_fn(True, f.seed, draw_masks=False),
+                   run.history, flops, step=total)
 
 
 if __name__ == '__main__':

@@ -20,6 +20,7 @@ from baselines import common_flags
 from baselines import data
 from baselines import evaluation
 from baselines import experiment
+from baselines import reporting
 from baselines import tickets
 
 common_flags.define_common_flags()
@@ -56,9 +57,10 @@ def main(argv):
   predictions = [evaluation.predict(m, exp.config.test_split,
                                     exp.config.global_batch_size)
                  for m in members]
-  results = exp.evaluate_ensemble([p for p, _ in predictions],
-                                  predictions[0][1], lambda: members)
-  exp.write_results(results, {'members': list(f.checkpoint_dirs)}, step=1)
+  results = reporting.evaluate_ensemble(exp, [p for p, _ in predictions],
+                                        predictions[0][1], lambda: members)
+  reporting.write_results(exp, results, {'members': list(f.checkpoint_dirs)},
+                          step=1)
   logging.info('ensemble of %d: test accuracy %.4f, NLL %.4f, ECE %.4f',
                len(members), results['test/accuracy'],
                results['test/negative_log_likelihood'], results['test/ece'])

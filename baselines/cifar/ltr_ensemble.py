@@ -22,6 +22,7 @@ from baselines import common_flags
 from baselines import data
 from baselines import experiment
 from baselines import plans
+from baselines import reporting
 from baselines import tickets
 from baselines import train_loop
 from sparse_layers import layers as masked_layers
@@ -98,7 +99,8 @@ def main(argv):
       plans.rebased_lr_multipliers(decays, rewind_epoch / epochs),
       init_fn=rewind_with_final_mask, warmup=False)
   histories['gmp'] = gmp.history
-  exp.report_members(f.ensemble_size, True, 'ltr', epochs, histories,
+  reporting.report_members(exp, f.ensemble_size, True, 'ltr', epochs,
+                           histories,
                      ltr_rewind_fraction=rewind_epoch / epochs,
                      ltr_prune_begin=f.ltr_prune_begin,
                      ltr_prune_end=f.ltr_prune_end)
