@@ -9,6 +9,7 @@ from absl import flags
 
 from baselines import data
 from sparse_layers import distributions
+from sparse_layers import sparse_init
 
 FLAGS = flags.FLAGS
 
@@ -28,7 +29,9 @@ def define_common_flags():
   flags.DEFINE_integer('train_epochs', 200, 'Training epochs.')
   flags.DEFINE_integer('checkpoint_interval', 25, 'Epochs between checkpoints.')
   flags.DEFINE_integer('corruptions_interval', -1,
-                       'Epochs between CIFAR-10-C evaluations; -1: never.')
+                       'CIFAR-10-C: > 0 evaluates the final ensemble on it '
+                       '(evaluation every N epochs during training is not '
+                       'implemented yet); -1: never.')
   flags.DEFINE_integer('num_bins', 15, 'ECE bins.')
   flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
   flags.DEFINE_string('data_dir', None, 'TFDS data directory.')
@@ -122,18 +125,12 @@ def set_member_schedule_defaults():
   FLAGS.set_default('lr_decay_ratio', 0.1)
 
 
-def layer_option(value):
-  """'include' / 'dense' / float sparsity from a flag string."""
-  return value if value in ('include', 'dense') else float(value)
-
-
 def _is_layer_option(value):
-  if value in ('include', 'dense'):
-    return True
   try:
-    return 0.0 <= float(value) < 1.0
+    sparse_init.parse_layer_option(value, 'layer option')
   except ValueError:
     return False
+  return True
 
 
 def _register_common_validators():

@@ -12,7 +12,7 @@ import logging as pylogging
 import math
 import os
 import sys
-from typing import Dict, Optional
+from typing import Dict
 
 from absl import app
 from absl import logging
@@ -100,11 +100,22 @@ class Experiment:
   flag_values: object
   ood_splits: Dict[str, data.Split]
   corrupted_splits: Dict[tuple, data.Split]
-  validation_split: Optional[data.Split]
 
   @classmethod
   def from_flags(cls, flag_values, method):
-    """Validates the data and builds the strategy; no training happens."""
+    """Validates the data and builds the strategy; no training happens.
+
+    Raises:
+      app.UsageError: on bad data or settings (the binary exits non-zero
+        with the message, before any training).
+    """
+    try:
+      return cls._from_flags(flag_values, method)
+    except (data.DataError, ValueError) as e:
+      raise app.UsageError(str(e)) from e
+
+  @classmethod
+  def _from_flags(cls, flag_values, method):
     f = flag_values
     # TF's checkpoint saver logs every write at INFO; keep our progress lines.
     logging.get_absl_logger().addFilter(_DropCheckpointNoise())
@@ -112,7 +123,7 @@ class Experiment:
     if f.deterministic:
       tf.config.experimental.enable_op_determinism()
     num_classes = common_flags.num_classes(f.dataset)
-    train, test, validation = load_train_test(f, num_classes)
+    train, test = load_train_test(f, num_classes)
     ood = load_ood(f) if f.eval_on_ood else {}
     corrupted = {}
     if f.corruptions_interval > 0:
@@ -141,7 +152,13 @@ class Experiment:
     logging.info('%s: %d replicas, global batch %d, %d train / %d test '
                  'examples', method, replicas, batch, train.num_examples,
                  test.num_examples)
-    return cls(strategy, config, f, ood, corrupted, validation)
+    return cls(strategy, config, f, ood, corrupted)
+
+  @property
+  def steps_per_epoch(self):
+    """Optimizer steps per epoch (train examples // global batch)."""
+    return (self.config.train_split.num_examples //
+            self.config.global_batch_size)
 
   # --- Factories for train_loop.Run. ---
 
@@ -161,8 +178,9 @@ class Experiment:
       if masked and draw_masks:
         sparse_init.sparsify(
             model, f.sparsity, f.distribution, f.erk_power_scale,
-            common_flags.layer_option(f.first_layer),
-            common_flags.layer_option(f.last_layer), seed=seed)
+            sparse_init.parse_layer_option(f.first_layer, '--first_layer'),
+            sparse_init.parse_layer_option(f.last_layer, '--last_layer'),
+            seed=seed)
       return model
 
     return build
@@ -200,8 +218,7 @@ class Experiment:
 
   def save_ticket(self, index, run):
     """`on_ticket` callback of train_loop.Run: writes ticket `index`."""
-    probs, labels = evaluation.predict(run.model, self.config.test_split,
-                                       self.config.global_batch_size)
+    probs, labels = run.test_predictions()
     path = tickets.ticket_dir(self.config.output_dir, index)
     info = {'index': index, 'epoch': run.completed_epochs,
             'sparsity': run.sparsity(), 'path': path,
@@ -228,8 +245,7 @@ class Experiment:
       dict member index -> that member's per-epoch history.
     """
     histories = {}
-    steps = epochs * (self.config.train_split.num_examples //
-                      self.config.global_batch_size)
+    steps = epochs * self.steps_per_epoch
     for j in member_indices:
       if tickets.is_complete(tickets.ticket_dir(self.config.output_dir, j)):
         logging.info('[%s] member %d already has a ticket; skipped.',
@@ -253,6 +269,21 @@ class Experiment:
     return histories
 
 
+def member_indices(flag_values):
+  """The members this job trains: --member_index, or all M.
+
+  Raises:
+    app.UsageError: if --member_index is not in [0, M).
+  """
+  f = flag_values
+  if f.member_index is None:
+    return range(f.ensemble_size)
+  if not 0 <= f.member_index < f.ensemble_size:
+    raise app.UsageError(f'--member_index must be in [0, {f.ensemble_size}),'
+                         f' got {f.member_index}.')
+  return [f.member_index]
+
+
 def run_members(flag_values, method, updater_name, masked):
   """main() of the member-based binaries (DST, static sparse, dense).
 
@@ -265,15 +296,8 @@ def run_members(flag_values, method, updater_name, masked):
   f = flag_values
   if f.quick:
     apply_quick_mode(f, dict(train_epochs=3))
-  if f.member_index is not None and not 0 <= f.member_index < f.ensemble_size:
-    raise app.UsageError(f'--member_index must be in [0, {f.ensemble_size}),'
-                         f' got {f.member_index}.')
-  try:
-    exp = Experiment.from_flags(f, method)
-  except (data.DataError, ValueError) as e:
-    raise app.UsageError(str(e)) from e
-  members = ([f.member_index] if f.member_index is not None else
-             range(f.ensemble_size))
+  members = member_indices(f)
+  exp = Experiment.from_flags(f, method)
   if masked and updater_name is None:
     updater_name = exp.updater_name()
   histories = exp.train_members(members, masked, updater_name, f.train_epochs,
@@ -283,7 +307,11 @@ def run_members(flag_values, method, updater_name, masked):
 
 
 def load_train_test(f, num_classes):
-  """Train, test and validation splits from TFDS or npz (validated)."""
+  """Train and test splits from TFDS or npz (validated).
+
+  With --train_proportion < 1 the last part of train is held out (UB's
+  validation split); validation metrics are not computed yet.
+  """
   if bool(f.train_npz) != bool(f.test_npz):
     raise data.DataError('--train_npz and --test_npz go together.')
   if f.train_npz:
@@ -292,12 +320,10 @@ def load_train_test(f, num_classes):
   else:
     train = data.load_tfds(f.dataset, 'train', f.data_dir, f.download_data)
     test = data.load_tfds(f.dataset, 'test', f.data_dir, f.download_data)
-  validation = None
   if f.train_proportion < 1.0:
-    kept = math.floor(train.num_examples * f.train_proportion)
-    train, validation = data.take(train, kept), data.skip(train, kept)
-  return (data.take(train, f.train_examples),
-          data.take(test, f.test_examples), validation)
+    train = data.take(train, math.floor(train.num_examples *
+                                        f.train_proportion))
+  return data.take(train, f.train_examples), data.take(test, f.test_examples)
 
 
 def load_ood(f):

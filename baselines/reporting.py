@@ -133,17 +133,12 @@ def flops_report(exp, model, method, ensemble_size, train_epochs,
   masked = {l.name: l for l in masked_layers.masked_layers(model)}
   densities = {name: float(masked[name].mask.numpy().mean())
                for name, _, _ in layers if name in masked}
-  per_layer = flops.layer_flops(layers, densities)
-  dense = sum(l.dense_flops for l in per_layer)
-  sparse = sum(l.flops for l in per_layer)
-  ratio = flops.train_flops_ratio(
-      method, dense, sparse, dense_epochs=f.dense_epochs,
-      train_epochs=train_epochs, ensemble_size=ensemble_size,
+  figures = flops.totals(
+      flops.layer_flops(layers, densities), method,
+      dense_epochs=f.dense_epochs, train_epochs=train_epochs,
+      ensemble_size=ensemble_size,
       update_interval=getattr(f, 'update_interval', 1000), **ratio_kwargs)
-  return {'dense_flops': dense, 'sparse_flops': sparse,
-          'flops_ratio': sparse / dense, 'train_flops_ratio': ratio,
-          'forward_passes': flops.forward_passes(method, ensemble_size),
-          'dense_epochs': f.dense_epochs}
+  return {**figures, 'dense_epochs': f.dense_epochs}
 
 
 def _write_hparams(flag_values):

@@ -45,18 +45,20 @@ def _write_dir_atomically(path, write_fn):
   tf.io.gfile.rename(partial, path)
 
 
+def _write_model(directory, model):
+  tf.train.Checkpoint(model=model).write(os.path.join(directory, 'model'))
+
+
 def save_model(path, model):
   """Writes `tf.train.Checkpoint(model=model)` as `path`/model, atomically."""
-  _write_dir_atomically(
-      path, lambda d: tf.train.Checkpoint(model=model).write(
-          os.path.join(d, 'model')))
+  _write_dir_atomically(path, lambda d: _write_model(d, model))
 
 
 def save(path, model, probs, labels, info):
   """Writes a ticket (checkpoint, predictions, ticket.json), atomically."""
 
   def write(directory):
-    tf.train.Checkpoint(model=model).write(os.path.join(directory, 'model'))
+    _write_model(directory, model)
     np.savez(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
              labels=labels)
     train_loop.write_json_atomic(os.path.join(directory, INFO_FILE), info)
@@ -92,7 +94,8 @@ def restore_model(path, model):
   if not prefix or not tf.io.gfile.exists(prefix + '.index'):
     raise ValueError(f'no checkpoint found at {path}')
   try:
-    tf.train.Checkpoint(model=model).read(prefix).assert_existing_objects_matched()
+    status = tf.train.Checkpoint(model=model).read(prefix)
+    status.assert_existing_objects_matched()
   except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
     # IndexError: TF's reader on a truncated data file.
     raise ValueError(f'checkpoint {prefix} does not match the model: '

@@ -142,6 +142,7 @@ class Run:
     self.total_epochs = sum(p.epochs for p in self.phases)
     self.run_dir = os.path.join(config.output_dir, run_name)
     self.history = []
+    self._test_predictions = None  # (epoch, probs, labels) of the last eval.
     with strategy.scope():
       self.model = model_fn()
       if init_fn:
@@ -240,6 +241,18 @@ class Run:
     """Epochs trained so far (restored on resume)."""
     return _int(self.epoch)
 
+  def test_predictions(self):
+    """(probs, labels) of the model on the test split at this epoch.
+
+    Computed once per epoch: the epoch's metrics and a ticket saved at the
+    phase end share it.
+    """
+    epoch = self.completed_epochs
+    if self._test_predictions is None or self._test_predictions[0] != epoch:
+      self._test_predictions = (epoch, *evaluation.predict(
+          self.model, self.config.test_split, self.config.global_batch_size))
+    return self._test_predictions[1:]
+
   def sparsity(self):
     """Overall sparsity over the masked layers (0 for a dense model)."""
     layers = masked_layers.masked_layers(self.model)
@@ -300,8 +313,7 @@ class Run:
           f'the last good checkpoint is {self.manager.latest_checkpoint}')
     self.epoch.assign_add(1)
     results = {k: float(m.result()) for k, m in self.train_metrics.items()}
-    probs, labels = evaluation.predict(self.model, self.config.test_split,
-                                       self.config.global_batch_size)
+    probs, labels = self.test_predictions()
     results.update(evaluation.model_metrics(probs, labels, 'test/',
                                             self.config.num_bins))
     sparsity = self.sparsity()

@@ -179,6 +179,27 @@ def build_model(name, depth=28, width=10, num_classes=10, image_size=None):
   raise ValueError(f'model must be one of {models.MODELS}, got {name!r}.')
 
 
+def totals(per_layer, method, **train_kwargs):
+  """Dense and sparse totals, their ratio, the method's training ratio and
+  forward passes, from `layer_flops` output.
+
+  Returns:
+    dict with dense_flops, sparse_flops, flops_ratio, train_flops_ratio and
+    forward_passes.
+  """
+  dense = sum(l.dense_flops for l in per_layer)
+  sparse = sum(l.flops for l in per_layer)
+  return {
+      'dense_flops': dense,
+      'sparse_flops': sparse,
+      'flops_ratio': sparse / dense,
+      'train_flops_ratio': train_flops_ratio(method, dense, sparse,
+                                             **train_kwargs),
+      'forward_passes': forward_passes(method,
+                                       train_kwargs.get('ensemble_size', 1)),
+  }
+
+
 def report(model, sparsity, distribution='erk', erk_power_scale=1.0,
            first_layer='include', last_layer='include', method='rigl',
            **train_kwargs):
@@ -196,19 +217,11 @@ def report(model, sparsity, distribution='erk', erk_power_scale=1.0,
   densities = {entry.name: entry.nonzeros / math.prod(entry.shape)
                for entry in plan}
   per_layer = layer_flops(layers, densities)
-  dense_total = sum(l.dense_flops for l in per_layer)
-  sparse_total = sum(l.flops for l in per_layer)
   return {
       'method': method,
       'sparsity': sparsity,
       'distribution': distribution,
-      'dense_flops': dense_total,
-      'sparse_flops': sparse_total,
-      'flops_ratio': sparse_total / dense_total,
-      'train_flops_ratio': train_flops_ratio(method, dense_total, sparse_total,
-                                             **train_kwargs),
-      'forward_passes': forward_passes(method,
-                                       train_kwargs.get('ensemble_size', 1)),
+      **totals(per_layer, method, **train_kwargs),
       'layers': [{'name': l.name, 'shape': list(l.shape),
                   'density': l.density, 'flops': l.flops,
                   'dense_flops': l.dense_flops} for l in per_layer],
@@ -230,16 +243,6 @@ def format_report(result):
       f'forward passes: {result["forward_passes"]}',
   ]
   return '\n'.join(lines)
-
-
-def _layer_option(value, flag):
-  if value in ('include', 'dense'):
-    return value
-  try:
-    return float(value)
-  except ValueError:
-    raise ValueError(f"--{flag} must be 'include', 'dense' or a sparsity in "
-                     f'[0, 1), got {value!r}.') from None
 
 
 def _define_flags():
@@ -278,8 +281,9 @@ def main(argv, flag_values):
     model = build_model(f.model, f.depth, f.width, f.num_classes, f.image_size)
     result = report(
         model, f.sparsity, f.distribution, f.erk_power_scale,
-        _layer_option(f.first_layer, 'first_layer'),
-        _layer_option(f.last_layer, 'last_layer'), f.method,
+        sparse_init.parse_layer_option(f.first_layer, '--first_layer'),
+        sparse_init.parse_layer_option(f.last_layer, '--last_layer'),
+        f.method,
         dense_epochs=f.dense_epochs, train_epochs=f.train_epochs,
         ensemble_size=f.ensemble_size, update_interval=f.update_interval,
         exploration_epochs=f.exploration_epochs,

@@ -37,6 +37,24 @@ def _fixed_density(option, what):
                    f'[0, 1), got {option!r}.')
 
 
+def parse_layer_option(value, name):
+  """'include' / 'dense' / a float sparsity, from a string (flags).
+
+  Raises:
+    ValueError: naming `name`, for anything else.
+  """
+  if value in ('include', 'dense'):
+    return value
+  try:
+    sparsity = float(value)
+  except ValueError:
+    sparsity = None
+  if sparsity is None or not 0.0 <= sparsity < 1.0:
+    raise ValueError(f"{name} must be 'include', 'dense' or a sparsity in "
+                     f'[0, 1), got {value!r}.')
+  return sparsity
+
+
 def fixed_densities(layer_names, first_layer='include', last_layer='include',
                     overrides=None):
   """Densities set by the layer options, by layer name.

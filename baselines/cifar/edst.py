@@ -19,7 +19,6 @@ from absl import app
 from absl import flags
 
 from baselines import common_flags
-from baselines import data
 from baselines import experiment
 from baselines import plans
 from baselines import reporting
@@ -57,18 +56,15 @@ def main(argv):
         f'--train_epochs={f.train_epochs} must equal --exploration_epochs + '
         f'--ensemble_size * --refinement_epochs = {f.exploration_epochs} + '
         f'{f.ensemble_size} * {f.refinement_epochs} = {total} (or be unset).')
-  try:
-    exp = experiment.Experiment.from_flags(f, 'edst')
-  except (data.DataError, ValueError) as e:
-    raise app.UsageError(str(e)) from e
+  exp = experiment.Experiment.from_flags(f, 'edst')
 
   phases = plans.edst_phases(f.exploration_epochs, f.refinement_epochs,
                              f.ensemble_size, f.reexploration_fraction)
   model_fn = exp.model_fn(masked=True, seed=f.seed)
-  steps = total * (exp.config.train_split.num_examples //
-                   exp.config.global_batch_size)
-  run = train_loop.Run(exp.config, exp.strategy, model_fn, phases, 'run',
-                       hook_fn=exp.hook_fn(exp.updater_name(), f.seed, steps))
+  run = train_loop.Run(
+      exp.config, exp.strategy, model_fn, phases, 'run',
+      hook_fn=exp.hook_fn(exp.updater_name(), f.seed,
+                          total * exp.steps_per_epoch))
   run.train(on_ticket=exp.save_ticket)
 
   paths = [tickets.ticket_dir(f.output_dir, j) for j in range(f.ensemble_size)]

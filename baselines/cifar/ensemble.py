@@ -17,7 +17,6 @@ from absl import flags
 from absl import logging
 
 from baselines import common_flags
-from baselines import data
 from baselines import evaluation
 from baselines import experiment
 from baselines import reporting
@@ -49,10 +48,10 @@ def main(argv):
   f = FLAGS
   if not f.checkpoint_dirs:
     raise app.UsageError('--checkpoint_dirs needs at least one member.')
+  exp = experiment.Experiment.from_flags(f, 'ensemble')
   try:
-    exp = experiment.Experiment.from_flags(f, 'ensemble')
     members = [restore_member(exp, path) for path in f.checkpoint_dirs]
-  except (data.DataError, ValueError) as e:
+  except ValueError as e:
     raise app.UsageError(str(e)) from e
   predictions = [evaluation.predict(m, exp.config.test_split,
                                     exp.config.global_batch_size)

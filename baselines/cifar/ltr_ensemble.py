@@ -19,7 +19,6 @@ from absl import flags
 import tensorflow as tf
 
 from baselines import common_flags
-from baselines import data
 from baselines import experiment
 from baselines import plans
 from baselines import reporting
@@ -56,13 +55,10 @@ def main(argv):
   f = FLAGS
   if f.quick:
     experiment.apply_quick_mode(f, dict(train_epochs=4, pruning_frequency=2))
-  try:
-    exp = experiment.Experiment.from_flags(f, 'ltr')
-  except (data.DataError, ValueError) as e:
-    raise app.UsageError(str(e)) from e
+  members = experiment.member_indices(f)
+  exp = experiment.Experiment.from_flags(f, 'ltr')
   epochs = f.train_epochs
-  steps = epochs * (exp.config.train_split.num_examples //
-                    exp.config.global_batch_size)
+  steps = epochs * exp.steps_per_epoch
   rewind_epoch = round(f.ltr_rewind_fraction * epochs)
   rewind = os.path.join(f.output_dir, 'gmp', 'rewind')
   decays = exp.decay_multipliers()
@@ -92,8 +88,6 @@ def main(argv):
     for layer, mask in zip(masked_layers.masked_layers(model), final_masks):
       layer.set_mask(mask)
 
-  members = ([f.member_index] if f.member_index is not None else
-             range(f.ensemble_size))
   histories = exp.train_members(
       members, True, None, epochs - rewind_epoch,
       plans.rebased_lr_multipliers(decays, rewind_epoch / epochs),
@@ -101,9 +95,9 @@ def main(argv):
   histories['gmp'] = gmp.history
   reporting.report_members(exp, f.ensemble_size, True, 'ltr', epochs,
                            histories,
-                     ltr_rewind_fraction=rewind_epoch / epochs,
-                     ltr_prune_begin=f.ltr_prune_begin,
-                     ltr_prune_end=f.ltr_prune_end)
+                           ltr_rewind_fraction=rewind_epoch / epochs,
+                           ltr_prune_begin=f.ltr_prune_begin,
+                           ltr_prune_end=f.ltr_prune_end)
 
 
 if __name__ == '__main__':
