@@ -1,14 +1,22 @@
-"""Flags shared by the CIFAR binaries: UB's names and defaults, plus ours.
+"""Flags shared by the CIFAR binaries: UB's names, the paper's recipe.
 
-UB's common flags (baselines/cifar/utils.py, REFERENCE.md section 7) keep
-their names and defaults; `num_cores` defaults to the strategy's replica
-count. Validators reject bad values before any data is read or model built.
+UB's common flags (uncertainty-baselines' baselines/cifar/utils.py) keep their
+names and meanings. Their defaults follow the paper (Appendix C) and, where
+it is silent, the FreeTickets authors' code, for every CIFAR binary, the dense
+baseline included: a global batch of 128 at LR 0.1 whatever the number of
+replicas, no warm-up, plain momentum 0.9 in PyTorch's formulation, weight
+decay 5e-4 (Keras l2 = 2.5e-4), LR / 10 at 50% and 75% of training. `num_cores` defaults to the
+strategy's replica count. Validators reject bad values before any data is
+read or model built.
 """
 
 from absl import flags
 
 from baselines import data
+from baselines import optimizers
+from baselines import ticket_selection
 from sparse_layers import distributions
+from sparse_layers import layers as masked_layers
 from sparse_layers import sparse_init
 
 FLAGS = flags.FLAGS
@@ -17,16 +25,38 @@ FLAGS = flags.FLAGS
 def define_common_flags():
   """UB's common CIFAR flags and the data/model flags all binaries share."""
   flags.DEFINE_integer('seed', 42, 'Random seed.')
-  flags.DEFINE_integer('per_core_batch_size', 64, 'Batch size per replica.')
+  flags.DEFINE_integer(
+      'per_core_batch_size', None,
+      'Batch size per replica; the global batch is this times the replicas. '
+      'Default: GLOBAL_BATCH_SIZE (128, the paper\'s batch) / replicas, so '
+      'the schedule does not depend on the hardware.')
   flags.DEFINE_float('base_learning_rate', 0.1,
-                     'Base LR for a global batch of 128 (scaled linearly).')
+                     'Base LR for a global batch of 128 (scaled linearly '
+                     'with the global batch).')
   flags.DEFINE_float('one_minus_momentum', 0.1, 'Optimizer momentum: 1 - x.')
-  flags.DEFINE_float('l2', 2e-4, 'L2 regularisation coefficient.')
-  flags.DEFINE_float('lr_decay_ratio', 0.2, 'LR decay factor.')
-  flags.DEFINE_list('lr_decay_epochs', ['60', '120', '160'],
-                    'Epochs of LR decays (for 200 epochs; scaled).')
-  flags.DEFINE_integer('lr_warmup_epochs', 1, 'Linear LR warm-up epochs.')
-  flags.DEFINE_integer('train_epochs', 200, 'Training epochs.')
+  flags.DEFINE_bool('nesterov', False,
+                    'Nesterov momentum (UB\'s choice); default plain '
+                    'momentum, as the authors\' torch SGD.')
+  flags.DEFINE_enum('momentum_style', 'pytorch',
+                    list(optimizers.MOMENTUM_STYLES),
+                    'pytorch: the momentum buffer excludes the LR (b = μb + g;'
+                    ' w -= lr b), as the authors\' torch.optim.SGD; keras: '
+                    'Keras\' SGD, whose velocity includes it (v = μv - lr g; '
+                    'w += v). The same at a constant LR; they differ after '
+                    'the LR changes.')
+  flags.DEFINE_float('l2', 2.5e-4,
+                     'L2 coefficient of every parameter. Keras adds '
+                     '2 * l2 * w to the gradient: 2.5e-4 is the paper\'s '
+                     'weight decay 5e-4.')
+  flags.DEFINE_float('lr_decay_ratio', 0.1, 'LR decay factor.')
+  flags.DEFINE_list('lr_decay_epochs', ['100', '150'],
+                    'Epochs of LR decays, given for 200 epochs and scaled '
+                    'to train_epochs (floored to whole epochs, as UB): '
+                    '50% and 75% of training.')
+  flags.DEFINE_integer('lr_warmup_epochs', 0,
+                       'Linear LR warm-up epochs (the paper warms up only '
+                       'on ImageNet).')
+  flags.DEFINE_integer('train_epochs', 250, 'Training epochs.')
   flags.DEFINE_integer('checkpoint_interval', 25, 'Epochs between checkpoints.')
   flags.DEFINE_integer('corruptions_interval', -1,
                        'CIFAR-10-C: > 0 evaluates the final ensemble on it '
@@ -38,7 +68,14 @@ def define_common_flags():
   flags.DEFINE_bool('download_data', False, 'Download TFDS data if missing.')
   flags.DEFINE_float('train_proportion', 1.0,
                      'Fraction of train used for training; the rest (the '
-                     'last part) is the validation split.')
+                     'last part) is the validation split, evaluated every '
+                     'epoch (validation/*).')
+  flags.DEFINE_enum('ticket_selection', 'end_of_phase',
+                    list(ticket_selection.SELECTIONS),
+                    'Which model of a phase becomes its ticket (member): '
+                    'the one at the phase end (Algorithm 1), or the epoch '
+                    'of best validation accuracy (the authors\' runs; '
+                    'needs --train_proportion < 1, e.g. 0.9).')
   flags.DEFINE_string('output_dir', '/tmp/cifar', 'Output directory.')
   flags.DEFINE_bool('use_gpu', False, 'MirroredStrategy on all local GPUs.')
   flags.DEFINE_integer('num_cores', None,
@@ -50,6 +87,8 @@ def define_common_flags():
                     'OOD datasets (TFDS names), for --eval_on_ood.')
   flags.DEFINE_integer('depth', 28, 'WRN depth.')
   flags.DEFINE_integer('width_multiplier', 10, 'WRN width multiplier.')
+  flags.DEFINE_float('dropout_rate', 0.0,
+                     'Dropout between the two convs of a WRN block.')
   flags.DEFINE_string('train_npz', None, 'Offline route: train npz (x uint8 '
                       '[N,32,32,3], y int [N]) instead of TFDS.')
   flags.DEFINE_string('test_npz', None, 'Offline route: test npz.')
@@ -85,10 +124,30 @@ def define_sparsity_flags(sparsity=0.8):
                       "Classifier: 'include', 'dense' or a sparsity.")
   flags.DEFINE_enum('growth', 'gradient', ['gradient', 'random'],
                     'Grow rule: gradient (RigL) or random (SET).')
-  flags.DEFINE_integer('update_interval', 1000, 'ΔT: steps between updates.')
+  flags.DEFINE_integer(
+      'update_interval', 1000,
+      'ΔT: steps between mask updates at a global batch of 128; scaled to '
+      'round(ΔT * 128 / global batch) steps, so the same number of examples '
+      'passes between updates on any hardware.')
   flags.DEFINE_float('drop_fraction', 0.5, 'p: DST exploration rate.')
   flags.DEFINE_enum('drop_fraction_schedule', 'constant',
                     ['constant', 'cosine'], 'Schedule of p.')
+  flags.DEFINE_bool(
+      'regrow_at_zero', True,
+      'A connection dropped and regrown in the same update restarts at 0 '
+      '(paper Eq. 2, authors\' code); --noregrow_at_zero keeps its value '
+      '(RigL\'s TF code).')
+  flags.DEFINE_bool(
+      'update_dense_layers', True,
+      'Layers at density 1 (e.g. those ERK leaves dense) also drop their '
+      'p (q) smallest weights and regrow them at 0, as the authors\' code.')
+  flags.DEFINE_enum(
+      'inactive_gradient', 'dense', list(masked_layers.INACTIVE_GRADIENTS),
+      'dense: inactive weights get the dense gradient, their momentum '
+      'accumulates and a regrown weight starts at 0 carrying it (the '
+      'authors\' code); zero: masked gradient, momentum of dropped and '
+      'regrown weights reset to 0 (RigL). Inactive weights are 0 after '
+      'every step either way.')
   flags.register_validator('sparsity', lambda v: 0.0 <= v < 1.0,
                            '--sparsity must be in [0, 1).')
   flags.register_validator('erk_power_scale', lambda v: v >= 0,
@@ -116,15 +175,6 @@ def define_member_flags(ensemble_size):
                        'Train only member j (0 <= j < ensemble_size).')
 
 
-def set_member_schedule_defaults():
-  """Appendix C's schedule for independently trained sparse members:
-  250 epochs, LR divided by 10 at 50% and 75% (UB's decay epochs are given
-  for 200 epochs and scaled)."""
-  FLAGS.set_default('train_epochs', 250)
-  FLAGS.set_default('lr_decay_epochs', ['100', '150'])
-  FLAGS.set_default('lr_decay_ratio', 0.1)
-
-
 def _is_layer_option(value):
   try:
     sparse_init.parse_layer_option(value, 'layer option')
@@ -136,6 +186,14 @@ def _is_layer_option(value):
 def _register_common_validators():
   positive = ('per_core_batch_size', 'train_epochs', 'checkpoint_interval',
               'num_bins', 'depth', 'width_multiplier', 'dense_epochs')
+  flags.register_validator('dropout_rate', lambda v: 0.0 <= v < 1.0,
+                           '--dropout_rate must be in [0, 1).')
+  flags.register_multi_flags_validator(
+      ['ticket_selection', 'train_proportion'],
+      lambda v: (v['ticket_selection'] != 'best_validation' or
+                 v['train_proportion'] < 1.0),
+      '--ticket_selection=best_validation needs a validation split: '
+      '--train_proportion < 1 (the authors hold out 10%: 0.9).')
   for name in positive:
     flags.register_validator(name, lambda v: v is None or v >= 1,
                              f'--{name} must be >= 1.')
@@ -161,3 +219,31 @@ def _register_common_validators():
 
 def num_classes(dataset):
   return data.NUM_CLASSES[dataset]
+
+
+GLOBAL_BATCH_SIZE = 128  # The paper's batch; ΔT and the base LR refer to it.
+
+
+def global_batch_size(per_core_batch_size, replicas):
+  """The global batch: per_core x replicas, default GLOBAL_BATCH_SIZE.
+
+  Raises:
+    ValueError: if the default cannot be split evenly over the replicas.
+  """
+  if per_core_batch_size is not None:
+    return per_core_batch_size * replicas
+  if GLOBAL_BATCH_SIZE % replicas:
+    raise ValueError(f'the default global batch {GLOBAL_BATCH_SIZE} cannot '
+                     f'be split over {replicas} replicas; set '
+                     f'--per_core_batch_size.')
+  return GLOBAL_BATCH_SIZE
+
+
+def scaled_learning_rate(base_learning_rate, global_batch):
+  """UB's linear scaling: the base LR is for a global batch of 128."""
+  return base_learning_rate * global_batch / GLOBAL_BATCH_SIZE
+
+
+def scaled_update_interval(update_interval, global_batch):
+  """ΔT in steps at `global_batch`, for ΔT given at a batch of 128."""
+  return max(1, round(update_interval * GLOBAL_BATCH_SIZE / global_batch))

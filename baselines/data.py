@@ -1,7 +1,11 @@
-"""CIFAR data: TFDS or local npz arrays, one preprocessing (REFERENCE.md 7).
+"""CIFAR data: TFDS or local npz arrays, the FreeTickets authors' preprocessing.
 
-Training: pad to 36x36, random 32x32 crop, random flip; all images are
-normalised with CIFAR-10's mean and std. The order and the augmentation of
+Training: pad by 4 pixels, random 32x32 crop, random horizontal flip; then
+every image (train, test, OOD) is normalised with the training dataset's
+`Preprocessing`. Both follow the authors' data loaders: CIFAR-10 pads by
+reflection and uses mean (0.4914, 0.4822, 0.4465), std (0.2023, 0.1994,
+0.2010); CIFAR-100 pads with zeros (torchvision's RandomCrop(32, padding=4))
+and uses CIFAR-100's own mean and std. The order and the augmentation of
 epoch e are a function of (seed, e) only, so a run resumed at an epoch
 boundary sees the same batches. Errors in the data (a missing TFDS directory
 without download, an npz of the wrong shape, dtype or label range) raise
@@ -16,8 +20,6 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-MEAN = (0.4914, 0.4822, 0.4465)
-STD = (0.2470, 0.2435, 0.2616)
 NUM_CLASSES = {'cifar10': 10, 'cifar100': 100}
 CORRUPTIONS = ('gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur',
                'frosted_glass_blur', 'motion_blur', 'zoom_blur', 'snow',
@@ -28,6 +30,41 @@ IMAGE_SHAPE = (32, 32, 3)
 
 class DataError(ValueError):
   """Bad or missing data, found before training."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Preprocessing:
+  """Normalisation and training-crop padding of one training dataset.
+
+  padding: 'REFLECT' or 'CONSTANT' (zeros), as `tf.pad`'s mode.
+  """
+  mean: tuple
+  std: tuple
+  padding: str
+
+  def normalize(self, image):
+    image = tf.cast(image, tf.float32) / 255.0
+    return (image - self.mean) / self.std
+
+  def augment(self, image, seed):
+    """Pad by 4, random 32x32 crop, random horizontal flip (stateless)."""
+    image = tf.pad(image, [[_PAD, _PAD], [_PAD, _PAD], [0, 0]],
+                   mode=self.padding)
+    image = tf.image.stateless_random_crop(image, IMAGE_SHAPE, seed=seed)
+    flip_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+    return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
+
+
+_PAD = 4
+# The authors' loaders (sparselearning/utils.py of VITA-Group/FreeTickets).
+PREPROCESSING = {
+    'cifar10': Preprocessing(mean=(0.4914, 0.4822, 0.4465),
+                             std=(0.2023, 0.1994, 0.2010), padding='REFLECT'),
+    'cifar100': Preprocessing(
+        mean=(0.5070751592371323, 0.48654887331495095, 0.4409178433670343),
+        std=(0.2673342858792401, 0.2564384629170883, 0.27615047132568404),
+        padding='CONSTANT'),
+}
 
 
 @dataclasses.dataclass
@@ -104,20 +141,8 @@ def skip(split: Split, num_examples: int):
                split.num_examples - num_examples)
 
 
-def normalize(image):
-  image = tf.cast(image, tf.float32) / 255.0
-  return (image - MEAN) / STD
-
-
-def augment(image, seed):
-  """Pad to 36x36, random 32x32 crop, random horizontal flip (stateless)."""
-  image = tf.image.resize_with_crop_or_pad(image, 36, 36)
-  image = tf.image.stateless_random_crop(image, IMAGE_SHAPE, seed=seed)
-  flip_seed = tf.random.experimental.stateless_fold_in(seed, 1)
-  return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
-
-
-def train_dataset(split: Split, batch_size, seed, epoch):
+def train_dataset(split: Split, batch_size, seed, epoch,
+                  preprocessing: Preprocessing):
   """Epoch `epoch` of training: order and augmentation from (seed, epoch)."""
   epoch_seed = tf.constant([seed, epoch], tf.int64)
   shuffle_seed = int(np.random.default_rng([seed, epoch]).integers(2**31))
@@ -127,7 +152,7 @@ def train_dataset(split: Split, batch_size, seed, epoch):
   def preprocess(index, example):
     image, label = example
     seed = tf.random.experimental.stateless_fold_in(epoch_seed, index)
-    return normalize(augment(image, seed)), label
+    return preprocessing.normalize(preprocessing.augment(image, seed)), label
 
   dataset = dataset.enumerate().map(preprocess,
                                     num_parallel_calls=tf.data.AUTOTUNE)
@@ -135,8 +160,8 @@ def train_dataset(split: Split, batch_size, seed, epoch):
       tf.data.AUTOTUNE)
 
 
-def eval_dataset(split: Split, batch_size):
+def eval_dataset(split: Split, batch_size, preprocessing: Preprocessing):
   """Normalised, in order, last batch kept."""
-  dataset = split.dataset.map(lambda x, y: (normalize(x), y),
+  dataset = split.dataset.map(lambda x, y: (preprocessing.normalize(x), y),
                               num_parallel_calls=tf.data.AUTOTUNE)
   return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

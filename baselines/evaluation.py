@@ -12,9 +12,12 @@ from baselines import data
 from baselines import metrics
 
 
-def predict(model, split, batch_size):
-  """(probabilities [N, K] float32, labels [N]) of `model` on a split."""
-  dataset = data.eval_dataset(split, batch_size)
+def predict(model, split, batch_size, preprocessing):
+  """(probabilities [N, K] float32, labels [N]) of `model` on a split.
+
+  `preprocessing` is the training dataset's `data.Preprocessing`.
+  """
+  dataset = data.eval_dataset(split, batch_size, preprocessing)
   logits = model.predict(dataset.map(lambda x, y: x), verbose=0)
   # Labels straight from the split, without decoding and normalising again.
   labels = np.concatenate(

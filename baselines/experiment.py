@@ -32,10 +32,10 @@ from sparse_layers import sparse_init
 from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
 
-# --quick: a WRN-10-1 on 4096 / 1000 images with ΔT = 16 steps (64 / epoch).
+# --quick: a WRN-10-1 on 4096 / 1000 images with ΔT = 16 steps (32 / epoch at
+# the default batch of 128).
 QUICK = dict(depth=10, width_multiplier=1, train_examples=4096,
-             test_examples=1000, per_core_batch_size=64, update_interval=16,
-             checkpoint_interval=1)
+             test_examples=1000, update_interval=16, checkpoint_interval=1)
 
 
 class _DropCheckpointNoise(pylogging.Filter):
@@ -123,7 +123,7 @@ class Experiment:
     if f.deterministic:
       tf.config.experimental.enable_op_determinism()
     num_classes = common_flags.num_classes(f.dataset)
-    train, test = load_train_test(f, num_classes)
+    train, validation, test = load_train_test(f, num_classes)
     ood = load_ood(f) if f.eval_on_ood else {}
     corrupted = {}
     if f.corruptions_interval > 0:
@@ -141,17 +141,24 @@ class Experiment:
                        f'{replicas} replicas; leave --num_cores unset.')
     if f.use_bfloat16:
       keras.mixed_precision.set_global_policy('mixed_bfloat16')
-    batch = f.per_core_batch_size * replicas
+    batch = common_flags.global_batch_size(f.per_core_batch_size, replicas)
     config = train_loop.RunConfig(
         output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
-        base_learning_rate=f.base_learning_rate * batch / 128,
-        momentum=1.0 - f.one_minus_momentum, num_bins=f.num_bins,
-        checkpoint_interval=f.checkpoint_interval,
+        base_learning_rate=common_flags.scaled_learning_rate(
+            f.base_learning_rate, batch),
+        momentum=1.0 - f.one_minus_momentum, nesterov=f.nesterov,
+        momentum_style=f.momentum_style,
+        num_bins=f.num_bins, checkpoint_interval=f.checkpoint_interval,
         warmup_epochs=f.lr_warmup_epochs, method=method, train_split=train,
-        test_split=test, num_classes=num_classes)
-    logging.info('%s: %d replicas, global batch %d, %d train / %d test '
-                 'examples', method, replicas, batch, train.num_examples,
-                 test.num_examples)
+        validation_split=validation, test_split=test,
+        num_classes=num_classes,
+        preprocessing=data.PREPROCESSING[f.dataset],
+        ticket_selection=f.ticket_selection)
+    logging.info('%s: %d replicas, global batch %d, base LR %.4g, %d train / '
+                 '%s%d test examples', method, replicas, batch,
+                 config.base_learning_rate, train.num_examples,
+                 f'{validation.num_examples} validation / ' if validation
+                 else '', test.num_examples)
     return cls(strategy, config, f, ood, corrupted)
 
   @property
@@ -159,6 +166,12 @@ class Experiment:
     """Optimizer steps per epoch (train examples // global batch)."""
     return (self.config.train_split.num_examples //
             self.config.global_batch_size)
+
+  @property
+  def update_interval_steps(self):
+    """ΔT in optimizer steps: --update_interval scaled to the global batch."""
+    return common_flags.scaled_update_interval(
+        self.flag_values.update_interval, self.config.global_batch_size)
 
   # --- Factories for train_loop.Run. ---
 
@@ -171,10 +184,14 @@ class Experiment:
 
     def build():
       keras.utils.set_random_seed(seed)
-      model = models.wide_resnet((32, 32, 3), f.depth, f.width_multiplier,
-                                 self.config.num_classes, l2=f.l2,
-                                 masked=masked,
-                                 sync_batch_norm=f.sync_batch_norm)
+      # Binaries without mask updates (LTR's pruning) have no
+      # --inactive_gradient; the layers' default serves them.
+      inactive_gradient = (f.inactive_gradient if 'inactive_gradient' in f
+                           else 'dense')
+      model = models.wide_resnet(
+          (32, 32, 3), f.depth, f.width_multiplier, self.config.num_classes,
+          l2=f.l2, masked=masked, sync_batch_norm=f.sync_batch_norm,
+          dropout_rate=f.dropout_rate, inactive_gradient=inactive_gradient)
       if masked and draw_masks:
         sparse_init.sparsify(
             model, f.sparsity, f.distribution, f.erk_power_scale,
@@ -192,12 +209,17 @@ class Experiment:
     def build(model, optimizer, loss_fn):
       end = total_steps if f.drop_fraction_schedule == 'cosine' else None
       schedule = schedules.make_schedule(f.drop_fraction_schedule,
-                                         f.drop_fraction, f.update_interval,
-                                         0, end)
-      return hook_lib.SparsityHook(model, updaters.make_updater(updater_name,
-                                                                seed),
-                                   schedule, loss_fn, optimizer,
-                                   self.strategy)
+                                         f.drop_fraction,
+                                         self.update_interval_steps, 0, end)
+      updater = updaters.make_updater(
+          updater_name, seed, regrow_at_zero=f.regrow_at_zero,
+          update_dense_layers=f.update_dense_layers)
+      logging.info('[%s] %s updates every %d steps (ΔT = %d at a batch of '
+                   '128), p = %s (%s)', self.config.method, updater_name,
+                   self.update_interval_steps, f.update_interval,
+                   f.drop_fraction, f.drop_fraction_schedule)
+      return hook_lib.SparsityHook(model, updater, schedule, loss_fn,
+                                   optimizer, self.strategy)
 
     return build
 
@@ -207,23 +229,26 @@ class Experiment:
   def decay_multipliers(self):
     """UB's step decays as (fraction of training, multiplier) pairs.
 
-    UB gives `lr_decay_epochs` for 200 epochs and scales them to
-    `train_epochs`, so each decay sits at epoch / 200 of the run.
+    UB gives `lr_decay_epochs` for 200 epochs and scales them to whole
+    epochs of `train_epochs`: epoch * train_epochs // 200 (the authors'
+    int(epochs / 2) and int(epochs * 3 / 4) for the defaults).
     """
-    f = self.flag_values
-    pairs = [(0.0, 1.0)]
-    for i, start in enumerate(f.lr_decay_epochs):
-      pairs.append((float(start) / 200.0, f.lr_decay_ratio**(i + 1)))
-    return tuple(pairs)
+    return plans.decay_multipliers(self.flag_values.lr_decay_epochs,
+                                   self.flag_values.lr_decay_ratio,
+                                   self.flag_values.train_epochs)
 
-  def save_ticket(self, index, run):
+  def save_ticket(self, index, run, path):
     """`on_ticket` callback of train_loop.Run: writes ticket `index`."""
     probs, labels = run.test_predictions()
-    path = tickets.ticket_dir(self.config.output_dir, index)
     info = {'index': index, 'epoch': run.completed_epochs,
-            'sparsity': run.sparsity(), 'path': path,
+            'sparsity': run.sparsity(),
+            'path': os.path.relpath(
+                tickets.ticket_dir(self.config.output_dir, index),
+                self.config.output_dir),
             **evaluation.model_metrics(probs, labels, 'test/',
                                        self.config.num_bins)}
+    if run.history and 'validation/accuracy' in run.history[-1]:
+      info['validation/accuracy'] = run.history[-1]['validation/accuracy']
     tickets.save(path, run.model, probs, labels, info)
     logging.info('[%s] saved ticket %d at epoch %d: test accuracy %.4f, '
                  'sparsity %.4f', self.config.method, index, info['epoch'],
@@ -307,10 +332,10 @@ def run_members(flag_values, method, updater_name, masked):
 
 
 def load_train_test(f, num_classes):
-  """Train and test splits from TFDS or npz (validated).
+  """Train, validation (or None) and test splits from TFDS or npz.
 
   With --train_proportion < 1 the last part of train is held out (UB's
-  validation split); validation metrics are not computed yet.
+  validation split). The splits are validated.
   """
   if bool(f.train_npz) != bool(f.test_npz):
     raise data.DataError('--train_npz and --test_npz go together.')
@@ -320,10 +345,13 @@ def load_train_test(f, num_classes):
   else:
     train = data.load_tfds(f.dataset, 'train', f.data_dir, f.download_data)
     test = data.load_tfds(f.dataset, 'test', f.data_dir, f.download_data)
+  validation = None
   if f.train_proportion < 1.0:
-    train = data.take(train, math.floor(train.num_examples *
-                                        f.train_proportion))
-  return data.take(train, f.train_examples), data.take(test, f.test_examples)
+    kept = math.floor(train.num_examples * f.train_proportion)
+    validation = data.skip(train, kept)
+    train = data.take(train, kept)
+  return (data.take(train, f.train_examples), validation,
+          data.take(test, f.test_examples))
 
 
 def load_ood(f):

@@ -1,10 +1,18 @@
-"""Training plans: the phases of EDST (Algorithm 1) and of a single member."""
+"""Training plans: the phases of EDST (Algorithm 1) and of a member; LR steps."""
+
+import math
 
 from baselines import train_loop
 
-# Authors' code: refinement LR 0.01 for the first half, 0.001 for the second,
-# i.e. 0.1x and 0.01x of the exploration LR (base LR 0.1 at batch 128).
-REFINEMENT_LR = ((0.0, 0.1), (0.5, 0.01))
+
+def refinement_lr(refinement_epochs):
+  """LR multipliers of a refinement phase (Section 3.3).
+
+  0.01 and then 0.001 (0.1x and 0.01x of the exploration LR 0.1); the
+  authors' code switches after ceil(t_re / 2) whole epochs.
+  """
+  half = math.ceil(refinement_epochs / 2) / refinement_epochs
+  return ((0.0, 0.1), (half, 0.01))
 
 
 def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
@@ -19,7 +27,8 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
   for j in range(ensemble_size):
     last = j == ensemble_size - 1
     phases.append(train_loop.Phase(
-        f'refinement_{j + 1}', refinement_epochs, REFINEMENT_LR,
+        f'refinement_{j + 1}', refinement_epochs,
+        refinement_lr(refinement_epochs),
         ticket_index=j,
         reexplore_fraction=None if last else reexploration_fraction))
   return phases
@@ -29,6 +38,21 @@ def member_phases(epochs, lr_multipliers, ticket_index):
   """One independently trained member (DST / static / dense): one phase."""
   return [train_loop.Phase(f'member_{ticket_index + 1}', epochs,
                            tuple(lr_multipliers), ticket_index=ticket_index)]
+
+
+def decay_multipliers(lr_decay_epochs, lr_decay_ratio, train_epochs):
+  """(fraction of training, LR multiplier) pairs of UB's step decays.
+
+  Decay i (0-based) multiplies the LR by ratio^(i + 1) from whole epoch
+  int(lr_decay_epochs[i]) * train_epochs // 200 on (UB's scaling of epochs
+  given for 200; for 100 and 150, the authors' int(epochs / 2) and
+  int(epochs * 3 / 4)).
+  """
+  pairs = [(0.0, 1.0)]
+  for i, start in enumerate(lr_decay_epochs):
+    epoch = int(start) * train_epochs // 200
+    pairs.append((epoch / train_epochs, lr_decay_ratio**(i + 1)))
+  return tuple(pairs)
 
 
 def rebased_lr_multipliers(lr_multipliers, start_fraction):

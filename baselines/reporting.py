@@ -14,8 +14,8 @@ import numpy as np
 import tensorflow as tf
 
 from baselines import evaluation
+from baselines import files
 from baselines import tickets
-from baselines import train_loop
 from sparse_layers import flops
 from sparse_layers import layers as masked_layers
 
@@ -100,10 +100,10 @@ def write_results(exp, results, extra, step, scalars=None):
     for key, value in (scalars or {}).items():
       if isinstance(value, (int, float)):
         tf.summary.scalar(f'flops/{key}', value, step=step)
-    _write_hparams(exp.flag_values)
+    _write_hparams(exp)
   payload = {'metrics': results, 'method': exp.config.method,
              'flags': exp.flag_values.flags_into_string(), **extra}
-  train_loop.write_json_atomic(
+  files.write_json_atomic(
       os.path.join(exp.config.output_dir, 'metrics.json'), payload)
   return payload
 
@@ -120,7 +120,8 @@ def _restore_members(exp, ticket_paths, model_fn):
 
 def ensemble_predict(exp, members, split):
   """(mean probabilities, labels) of `members` on a split."""
-  predictions = [evaluation.predict(m, split, exp.config.global_batch_size)
+  predictions = [evaluation.predict(m, split, exp.config.global_batch_size,
+                                    exp.config.preprocessing)
                  for m in members]
   return np.mean([p for p, _ in predictions], 0), predictions[0][1]
 
@@ -137,17 +138,23 @@ def flops_report(exp, model, method, ensemble_size, train_epochs,
       flops.layer_flops(layers, densities), method,
       dense_epochs=f.dense_epochs, train_epochs=train_epochs,
       ensemble_size=ensemble_size,
-      update_interval=getattr(f, 'update_interval', 1000), **ratio_kwargs)
+      update_interval=(exp.update_interval_steps if 'update_interval' in f
+                       else 1000), **ratio_kwargs)
   return {**figures, 'dense_epochs': f.dense_epochs}
 
 
-def _write_hparams(flag_values):
-  """UB writes the run's hyper-parameters at the end (TensorBoard HParams)."""
+def _write_hparams(exp):
+  """UB writes the run's hyper-parameters at the end (TensorBoard HParams).
+
+  Unset flags (None) are left out; the global batch is written as used.
+  """
   from tensorboard.plugins.hparams import api as hp  # pylint: disable=g-import-not-at-top
-  simple = {}
+  flag_values = exp.flag_values
+  simple = {'global_batch_size': exp.config.global_batch_size}
   for name in ('sparsity', 'ensemble_size', 'seed', 'per_core_batch_size',
                'base_learning_rate', 'l2', 'depth', 'width_multiplier',
-               'dataset', 'distribution', 'update_interval', 'drop_fraction'):
-    if name in flag_values:
+               'dataset', 'distribution', 'update_interval', 'drop_fraction',
+               'inactive_gradient', 'ticket_selection'):
+    if name in flag_values and flag_values[name].value is not None:
       simple[name] = flag_values[name].value
   hp.hparams(simple)

@@ -12,8 +12,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from baselines import faults
-from baselines import train_loop
+from baselines import files
 
 TICKETS_DIR = 'tickets'
 INFO_FILE = 'ticket.json'
@@ -28,30 +27,13 @@ def is_complete(path):
   return tf.io.gfile.exists(os.path.join(path, INFO_FILE))
 
 
-def _write_dir_atomically(path, write_fn):
-  """Fills `path`.partial with write_fn(dir), then renames it to `path`.
-
-  A process killed at any point leaves either the previous `path` or the new
-  one whole; a stale .partial is removed on the next write.
-  """
-  partial = path + '.partial'
-  if tf.io.gfile.exists(partial):
-    tf.io.gfile.rmtree(partial)
-  tf.io.gfile.makedirs(partial)
-  write_fn(partial)
-  faults.crash_point('ticket_write:' + os.path.basename(path))
-  if tf.io.gfile.exists(path):
-    tf.io.gfile.rmtree(path)
-  tf.io.gfile.rename(partial, path)
-
-
 def _write_model(directory, model):
   tf.train.Checkpoint(model=model).write(os.path.join(directory, 'model'))
 
 
 def save_model(path, model):
   """Writes `tf.train.Checkpoint(model=model)` as `path`/model, atomically."""
-  _write_dir_atomically(path, lambda d: _write_model(d, model))
+  files.write_dir_atomic(path, lambda d: _write_model(d, model))
 
 
 def save(path, model, probs, labels, info):
@@ -61,9 +43,9 @@ def save(path, model, probs, labels, info):
     _write_model(directory, model)
     np.savez(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
              labels=labels)
-    train_loop.write_json_atomic(os.path.join(directory, INFO_FILE), info)
+    files.write_json_atomic(os.path.join(directory, INFO_FILE), info)
 
-  _write_dir_atomically(path, write)
+  files.write_dir_atomic(path, write)
 
 
 def load_info(path):

@@ -4,11 +4,14 @@ A run trains one model through a list of `Phase`s (EDST: exploration, then M
 refinements; DST / static / dense: one phase per member). Each epoch is one
 UB-style `tf.function` over `strategy.run` steps, with the sparsity hook
 counting steps and updating masks every ΔT. The LR is a schedule of the
-optimizer's step over the whole plan. At the end of a phase the loop saves
-a ticket (weights, masks, test predictions) and, for EDST, re-explores (drops
-and regrows q of each layer's active weights, Algorithm 1 line 20).
-Checkpoints hold the model, optimizer, hook and progress; a restarted run
-resumes from the latest one.
+optimizer's step over the whole plan. A phase with a ticket index ends in a
+ticket (weights, masks, test predictions): the model at the phase's end
+(Algorithm 1, line 18), or with `ticket_selection='best_validation'` the
+phase's epoch of best validation accuracy (the authors' runs). For EDST the
+loop then re-explores (drops and regrows q of each layer's active weights,
+Algorithm 1 line 20). With a validation split, `validation/*` metrics are
+evaluated every epoch. Checkpoints hold the model, optimizer, hook and
+progress; a restarted run resumes from the latest one.
 """
 
 import dataclasses
@@ -25,6 +28,8 @@ from baselines import data
 from baselines import evaluation
 from baselines import faults
 from baselines import metrics as metrics_lib
+from baselines import optimizers
+from baselines import ticket_selection
 from sparse_layers import layers as masked_layers
 from sparse_layers.keras_alias import keras
 
@@ -94,7 +99,14 @@ def plan_learning_rate(phases, steps_per_epoch, base_learning_rate,
 
 @dataclasses.dataclass
 class RunConfig:
-  """What a run needs from the command line (library code reads no flags)."""
+  """What a run needs from the command line (library code reads no flags).
+
+  validation_split: evaluated every epoch when given (`validation/*`).
+  momentum_style: of SGD's momentum, one of `optimizers.MOMENTUM_STYLES`.
+  ticket_selection: one of `ticket_selection.SELECTIONS`:
+    'end_of_phase' (Algorithm 1) or 'best_validation' (needs a validation
+    split).
+  """
   output_dir: str
   seed: int
   global_batch_size: int
@@ -107,6 +119,11 @@ class RunConfig:
   train_split: data.Split
   test_split: data.Split
   num_classes: int
+  preprocessing: data.Preprocessing
+  nesterov: bool = False
+  momentum_style: str = 'pytorch'
+  validation_split: Optional[data.Split] = None
+  ticket_selection: str = 'end_of_phase'
 
 
 class Run:
@@ -129,7 +146,14 @@ class Run:
         `after_train_step(batch)` (SparsityHook, GradualPruningHook) or None.
       init_fn: (model) -> None, after creation and before restoring.
       summary_dir: TensorBoard directory of the per-epoch metrics.
+
+    Raises:
+      ValueError: on a ticket selection this config cannot serve.
     """
+    if (config.ticket_selection == 'best_validation' and
+        config.validation_split is None):
+      raise ValueError("ticket_selection='best_validation' needs a "
+                       'validation split.')
     self.config = config
     self.strategy = strategy
     self.phases = list(phases)
@@ -150,8 +174,9 @@ class Run:
       self.schedule = plan_learning_rate(
           self.phases, self.steps_per_epoch, config.base_learning_rate,
           config.warmup_epochs)
-      self.optimizer = keras.optimizers.SGD(
-          self.schedule, momentum=config.momentum, nesterov=True)
+      self.optimizer = optimizers.sgd(
+          self.schedule, config.momentum, config.nesterov,
+          config.momentum_style)
       self.optimizer.build(self.model.trainable_variables)
       self.hook = hook_fn(self.model, self.optimizer,
                           self._grow_loss) if hook_fn else None
@@ -159,6 +184,9 @@ class Run:
       self.completed_phases = tf.Variable(0, dtype=tf.int64, trainable=False)
       # The first optimizer step whose loss was not finite (-1: none).
       self.nonfinite_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
+      self.ticket_selector = ticket_selection.TicketSelector(
+          config.ticket_selection, config.output_dir,
+          os.path.join(self.run_dir, 'candidates'), config.method)
       self.train_metrics = {
           'train/loss': keras.metrics.Mean(),
           'train/negative_log_likelihood': keras.metrics.Mean(),
@@ -172,7 +200,8 @@ class Run:
     self.run_name = run_name
     trackables = dict(model=self.model, optimizer=self.optimizer,
                       epoch=self.epoch, completed_phases=self.completed_phases,
-                      history=self._history_json)
+                      history=self._history_json,
+                      ticket_selector=self.ticket_selector)
     if self.hook is not None:
       trackables['sparsity_hook'] = self.hook
     self.checkpoint = tf.train.Checkpoint(**trackables)
@@ -231,7 +260,8 @@ class Run:
   def _epoch_iterator(self, epoch):
     dataset = data.train_dataset(self.config.train_split,
                                  self.config.global_batch_size,
-                                 self.config.seed, epoch)
+                                 self.config.seed, epoch,
+                                 self.config.preprocessing)
     return iter(self.strategy.experimental_distribute_dataset(dataset))
 
   # --- The loop. ---
@@ -249,9 +279,12 @@ class Run:
     """
     epoch = self.completed_epochs
     if self._test_predictions is None or self._test_predictions[0] != epoch:
-      self._test_predictions = (epoch, *evaluation.predict(
-          self.model, self.config.test_split, self.config.global_batch_size))
+      self._test_predictions = (epoch, *self._predict(self.config.test_split))
     return self._test_predictions[1:]
+
+  def _predict(self, split):
+    return evaluation.predict(self.model, split, self.config.global_batch_size,
+                              self.config.preprocessing)
 
   def sparsity(self):
     """Overall sparsity over the masked layers (0 for a dense model)."""
@@ -266,7 +299,8 @@ class Run:
     """Runs (or resumes) every phase.
 
     Args:
-      on_ticket: `on_ticket(index, run)` saves a phase's ticket.
+      on_ticket: `on_ticket(index, run, path)` writes a ticket of the run's
+        current model to directory `path` (atomically).
       on_epoch_end: `on_epoch_end(run)` after each trained epoch.
     """
     latest = self.manager.latest_checkpoint
@@ -279,15 +313,21 @@ class Run:
     phase_start = 0
     for phase_index, phase in enumerate(self.phases):
       phase_end = phase_start + phase.epochs
+      write = self._ticket_writer(phase, on_ticket)
       while self.completed_epochs < phase_end:
-        self._train_one_epoch(phase, start_time, start_epoch)
+        if self.completed_epochs == phase_start:
+          self.ticket_selector.begin_phase()
+        results = self._train_one_epoch(phase, start_time, start_epoch)
+        if write:
+          self.ticket_selector.after_epoch(phase, self.completed_epochs,
+                                           results, write)
         if on_epoch_end:
           on_epoch_end(self)
         faults.crash_point(f'{self.run_name}:epoch_end:{self.completed_epochs}')
         if self.completed_epochs % self.config.checkpoint_interval == 0:
           self._save()
       if _int(self.completed_phases) <= phase_index:
-        self._end_phase(phase, on_ticket)
+        self._end_phase(phase, write)
         self.completed_phases.assign(phase_index + 1)
         self._save()
       phase_start = phase_end
@@ -295,6 +335,7 @@ class Run:
   def _save(self):
     self._history_json.assign(json.dumps(self.history))
     self.manager.save(checkpoint_number=self.completed_epochs)
+    self.ticket_selector.after_save()
 
   def _train_one_epoch(self, phase, start_time, start_epoch):
     epoch = self.completed_epochs
@@ -316,6 +357,10 @@ class Run:
     probs, labels = self.test_predictions()
     results.update(evaluation.model_metrics(probs, labels, 'test/',
                                             self.config.num_bins))
+    if self.config.validation_split is not None:
+      probs, labels = self._predict(self.config.validation_split)
+      results.update(evaluation.model_metrics(probs, labels, 'validation/',
+                                              self.config.num_bins))
     sparsity = self.sparsity()
     results.update({'train/learning_rate': lr, 'train/sparsity': sparsity})
     with self.writer.as_default():
@@ -324,6 +369,7 @@ class Run:
     self.history.append({'epoch': epoch + 1, 'phase': phase.name, **results})
     self._log_epoch(phase, epoch, results, epoch_start, start_time,
                     start_epoch)
+    return results
 
   def _log_epoch(self, phase, epoch, results, epoch_start, start_time,
                  start_epoch):
@@ -333,45 +379,43 @@ class Run:
     eta = (now - start_time) / done * (self.total_epochs - epoch - 1)
     logging.info(
         '[%s] epoch %d/%d %s lr=%.4g sparsity=%.3f loss=%.3f train_acc=%.3f '
-        'test_acc=%.3f test_nll=%.3f | %.0f img/s, ETA %s',
+        'test_acc=%.3f test_nll=%.3f%s | %.0f img/s, ETA %s',
         self.config.method, epoch + 1, self.total_epochs, phase.name,
         results['train/learning_rate'], results['train/sparsity'],
         results['train/loss'], results['train/accuracy'],
         results['test/accuracy'], results['test/negative_log_likelihood'],
+        (f" val_acc={results['validation/accuracy']:.3f}"
+         if 'validation/accuracy' in results else ''),
         images / max(now - epoch_start, 1e-9),
         time.strftime('%H:%M:%S', time.gmtime(eta)))
 
-  def _end_phase(self, phase, on_ticket):
-    if phase.ticket_index is not None and on_ticket:
-      on_ticket(phase.ticket_index, self)
+  def _ticket_writer(self, phase, on_ticket):
+    """write(path) for the phase's ticket, or None if it has none."""
+    if phase.ticket_index is None or not on_ticket:
+      return None
+    return lambda path: on_ticket(phase.ticket_index, self, path)
+
+  def _end_phase(self, phase, write):
+    if write:
+      self.ticket_selector.end_phase(phase, write)
       faults.crash_point(f'{self.run_name}:after_ticket:{phase.ticket_index}')
     if phase.reexplore_fraction is not None and self.hook is not None:
       batch = next(self._epoch_iterator(self.completed_epochs))
       masks = [l.mask.numpy() for l in self.hook.masked_layers]
       active = sum(int(m.sum()) for m in masks)
-      # Layers at density 1 cannot change; q applies to the sparse ones.
-      sparse_active = sum(int(m.sum()) for m in masks if m.min() == 0)
-      grown = int(self.hook.reexplore(batch, phase.reexplore_fraction))
-      logging.info('[%s] re-exploration after %s: %d connections changed, '
-                   '%.3f of the active ones in sparse layers (q = %.2f)',
-                   self.config.method, phase.name, grown,
-                   grown / max(sparse_active, 1), phase.reexplore_fraction)
+      if not self.hook.updater.update_dense_layers:
+        active = sum(int(m.sum()) for m in masks if m.min() == 0)
+      reset = int(self.hook.reexplore(batch, phase.reexplore_fraction))
+      logging.info('[%s] re-exploration after %s: %d of %d active weights '
+                   'dropped and regrown at 0 (%.4f; q = %.2f)',
+                   self.config.method, phase.name, reset, active,
+                   reset / max(active, 1), phase.reexplore_fraction)
       self.history.append({'epoch': self.completed_epochs, 'phase': phase.name,
-                           'reexploration_changed': grown,
-                           'reexploration_active': active,
-                           'reexploration_sparse_active': sparse_active})
+                           'reexploration_reset': reset,
+                           'reexploration_active': active})
       faults.crash_point(f'{self.run_name}:after_reexplore:{phase.name}')
 
 
 def _int(variable):
   """A (possibly mirrored) scalar variable's value as a Python int."""
   return int(variable.numpy())
-
-
-def write_json_atomic(path, payload):
-  """Writes JSON to `path` via a temporary file and a rename."""
-  tmp = f'{path}.tmp'
-  with tf.io.gfile.GFile(tmp, 'w') as f:
-    json.dump(payload, f, indent=1, sort_keys=True)
-  faults.crash_point('json_write:' + os.path.basename(path))
-  tf.io.gfile.rename(tmp, path, overwrite=True)

@@ -9,6 +9,7 @@ dense and masked so that machine noise hits both. Also timed: one RigL update
 and the number of traces of the masked train function after updates.
 
   python -m benchmarks.step_time                       # WRN-16-4, batch 128
+  python -m benchmarks.step_time --inactive_gradient=zero  # RigL's gradient
   python -m benchmarks.step_time --depth=28 --width=10 # WRN-28-10 (GPU)
 """
 
@@ -36,6 +37,8 @@ flags.DEFINE_float('sparsity', 0.8, 'Sparsity of the masked model.')
 flags.DEFINE_integer('steps', 3, 'Train steps per timed chunk.')
 flags.DEFINE_integer('rounds', 4, 'Interleaved dense/masked rounds.')
 flags.DEFINE_integer('update_repeats', 3, 'Timed RigL updates.')
+flags.DEFINE_enum('inactive_gradient', 'dense', ['dense', 'zero'],
+                  'The masked layers\' gradient of inactive weights.')
 FLAGS = flags.FLAGS
 
 
@@ -44,8 +47,10 @@ class _Trainer:
 
   def __init__(self, masked, batch):
     self.model = models.wide_resnet((32, 32, 3), FLAGS.depth, FLAGS.width,
-                                    FLAGS.num_classes, l2=2e-4, masked=masked)
-    self.optimizer = keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True)
+                                    FLAGS.num_classes, l2=2.5e-4,
+                                    masked=masked,
+                                    inactive_gradient=FLAGS.inactive_gradient)
+    self.optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
     self.optimizer.build(self.model.trainable_variables)
     self.hook = None
     if masked:

@@ -68,7 +68,7 @@ class SparsityHook(tf.Module):
     self._optimizer = optimizer
     self._strategy = strategy or tf.distribute.get_strategy()
     self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
-    # Connections grown (newly activated) by the most recent update.
+    # Weights (re)grown at 0 by the most recent update.
     self.last_grown = tf.Variable(0, dtype=tf.int32, trainable=False,
                                   name='last_grown')
 
@@ -90,7 +90,7 @@ class SparsityHook(tf.Module):
       fraction: q in [0, 1] (EDST: 0.8).
 
     Returns:
-      int32 tensor: connections newly activated.
+      int32 tensor: weights restarted at 0 (see `MaskUpdater.update`).
     """
     if isinstance(fraction, (int, float)):
       schedules.check_fraction(fraction, 'reexploration fraction')

@@ -1,14 +1,22 @@
 """Masked Conv2D and Dense layers: the kernel is multiplied by a binary mask.
 
-Each layer holds a non-trainable `mask` variable of the kernel's shape. The
-forward pass uses `kernel * mask`, so the gradient reaching the kernel is zero
-wherever the mask is zero; together with the updaters zeroing dropped weights
-and their optimizer slots, inactive weights stay exactly 0 through optimizer
-steps and checkpoints (REFERENCE.md section 2, "inactive weights must stay 0").
+Each layer holds a non-trainable `mask` variable of the kernel's shape; the
+forward pass uses the value `kernel * mask`. What reaches the kernel of an
+inactive (masked) weight in the backward pass is the layer's
+`inactive_gradient`:
+  - 'dense' (default; the FreeTickets authors' code, whose forward pass uses
+    the weight itself, 0 where masked): the dense gradient dL/d(kernel * mask).
+    The optimizer's slots (momentum) of inactive weights accumulate it, and a
+    weight regrown at 0 starts with that momentum.
+  - 'zero' (RigL, Evci et al. 2020): 0, so inactive weights' momentum stays 0
+    once the updater has zeroed it at the drop.
+Either way the kernel carries a constraint that the optimizer applies after
+every step (`kernel * mask`), so inactive weights are exactly 0 after each
+step, in every checkpoint, and for the weight decay of the next step (the
+paper: "the non-activated weights are forced to zero", Section 3.2).
 
-Inside `dense_gradient_scope()` the forward value is unchanged but the gradient
-w.r.t. the kernel is the *dense* gradient dL/d(kernel * mask), which RigL's grow
-step needs (Evci et al. 2020, Eq. 2 of the FreeTickets paper).
+Inside `dense_gradient_scope()` every masked layer passes the dense gradient,
+which RigL's grow step needs (Eq. 2 of the FreeTickets paper).
 """
 
 import contextlib
@@ -21,6 +29,8 @@ from sparse_layers.keras_alias import keras
 # A process-wide depth counter, not a thread-local: MirroredStrategy traces each
 # replica's function in its own thread, and all of them must see the scope.
 _dense_gradient_depth = 0
+
+INACTIVE_GRADIENTS = ('dense', 'zero')
 
 
 @contextlib.contextmanager
@@ -42,8 +52,39 @@ def dense_gradient_scope():
     _dense_gradient_depth -= 1
 
 
+class _KeepInactiveZero(keras.constraints.Constraint):
+  """Kernel constraint: the user's constraint (if any), then `* mask`.
+
+  Keras optimizers apply a variable's constraint after each update, on every
+  replica, so inactive weights return to exactly 0 after every step.
+  """
+
+  def __init__(self, layer, inner=None):
+    self._layer = layer
+    self.inner = inner
+
+  def __call__(self, kernel):
+    if self.inner is not None:
+      kernel = self.inner(kernel)
+    return kernel * tf.cast(self._layer.mask, kernel.dtype)
+
+
 class MaskedLayerMixin:
   """Mask variable, masked kernel and mask assignment shared by both layers."""
+
+  def _init_masking(self, inactive_gradient):
+    if inactive_gradient not in INACTIVE_GRADIENTS:
+      raise ValueError(f'inactive_gradient must be one of '
+                       f'{INACTIVE_GRADIENTS}, got {inactive_gradient!r}.')
+    self.inactive_gradient = inactive_gradient
+    self.kernel_constraint = _KeepInactiveZero(self, self.kernel_constraint)
+
+  def _masking_config(self, config):
+    """get_config: the user's kernel constraint and `inactive_gradient`."""
+    config['kernel_constraint'] = keras.constraints.serialize(
+        self.kernel_constraint.inner)
+    config['inactive_gradient'] = self.inactive_gradient
+    return config
 
   def _build_mask(self):
     self.mask = self.add_weight(
@@ -54,9 +95,13 @@ class MaskedLayerMixin:
         dtype=self.dtype)
 
   def masked_kernel(self, kernel):
-    """Returns `kernel * mask` (value); the gradient is dense in the scope."""
+    """Returns `kernel * mask` (value) with the layer's kernel gradient.
+
+    The gradient is dense with inactive_gradient='dense' or inside
+    `dense_gradient_scope()`, else masked.
+    """
     mask = tf.cast(self.mask, kernel.dtype)
-    if _dense_gradient_depth:
+    if self.inactive_gradient == 'dense' or _dense_gradient_depth:
       return kernel + tf.stop_gradient(kernel * mask - kernel)
     return kernel * mask
 
@@ -91,7 +136,18 @@ class MaskedLayerMixin:
 
 
 class MaskedConv2D(MaskedLayerMixin, keras.layers.Conv2D):
-  """A `Conv2D` whose kernel is multiplied by a binary, non-trainable mask."""
+  """A `Conv2D` whose kernel is multiplied by a binary, non-trainable mask.
+
+  Takes `Conv2D`'s arguments and `inactive_gradient` ('dense' or 'zero',
+  see the module docstring).
+  """
+
+  def __init__(self, *args, inactive_gradient='dense', **kwargs):
+    super().__init__(*args, **kwargs)
+    self._init_masking(inactive_gradient)
+
+  def get_config(self):
+    return self._masking_config(super().get_config())
 
   def build(self, input_shape):
     super().build(input_shape)
@@ -104,8 +160,17 @@ class MaskedConv2D(MaskedLayerMixin, keras.layers.Conv2D):
 class MaskedDense(MaskedLayerMixin, keras.layers.Dense):
   """A `Dense` layer whose kernel is multiplied by a binary mask.
 
-  Dense inputs of any rank >= 2 are supported; sparse and ragged inputs are not.
+  Takes `Dense`'s arguments and `inactive_gradient` ('dense' or 'zero', see
+  the module docstring). Dense inputs of any rank >= 2 are supported; sparse
+  and ragged inputs are not.
   """
+
+  def __init__(self, *args, inactive_gradient='dense', **kwargs):
+    super().__init__(*args, **kwargs)
+    self._init_masking(inactive_gradient)
+
+  def get_config(self):
+    return self._masking_config(super().get_config())
 
   def build(self, input_shape):
     super().build(input_shape)
@@ -166,7 +231,7 @@ def masked_layers(model):
   return found
 
 
-def to_masked(model):
+def to_masked(model, inactive_gradient='dense'):
   """Clones a functional or Sequential model with Conv2D/Dense made masked.
 
   The clone gets the original's weights and all-ones masks; call
@@ -174,6 +239,7 @@ def to_masked(model):
 
   Args:
     model: a built functional or Sequential Keras model.
+    inactive_gradient: of the masked layers, 'dense' or 'zero'.
 
   Returns:
     The masked clone.
@@ -182,9 +248,11 @@ def to_masked(model):
   def clone_layer(layer):
     config = layer.get_config()
     if type(layer) is keras.layers.Conv2D:  # pylint: disable=unidiomatic-typecheck
-      return MaskedConv2D.from_config(config)
+      return MaskedConv2D.from_config(
+          dict(config, inactive_gradient=inactive_gradient))
     if type(layer) is keras.layers.Dense:  # pylint: disable=unidiomatic-typecheck
-      return MaskedDense.from_config(config)
+      return MaskedDense.from_config(
+          dict(config, inactive_gradient=inactive_gradient))
     return layer.__class__.from_config(config)
 
   clone = keras.models.clone_model(model, clone_function=clone_layer)

@@ -1,4 +1,4 @@
-"""Wide ResNet (UB's CIFAR layout) and ResNet-50 (ImageNet), masked or dense.
+"""Wide ResNet (the original WRN, as the FreeTickets authors) and ResNet-50.
 
 With `masked=True` every Conv2D and Dense is a `MaskedConv2D` / `MaskedDense`
 (all-ones masks until `sparse_init.sparsify`); with `masked=False` the same
@@ -6,16 +6,42 @@ architecture uses plain Keras layers (the dense baseline, and the benchmark's
 reference).
 """
 
+import functools
+
 from sparse_layers import layers as masked_layers
 from sparse_layers.keras_alias import keras
 
+# torch.nn.BatchNorm2d's defaults: running-average momentum 0.1 (Keras keeps
+# 1 - 0.1 of the old value) and epsilon 1e-5.
 _BN_MOMENTUM = 0.9
 _BN_EPSILON = 1e-5
 
 
-def _layer_types(masked):
+
+# The WRN's initialisers, as the authors' (and the original WRN's) PyTorch
+# code. A new instance per layer: one unseeded Keras initializer instance
+# returns the same values at every call.
+def wrn_conv_init():
+  """Conv kernels ~ N(0, 2 / (k * k * out_channels)) (fan-out He init)."""
+  return keras.initializers.VarianceScaling(
+      2.0, mode='fan_out', distribution='untruncated_normal')
+
+
+def wrn_classifier_init():
+  """PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+  VarianceScaling's uniform limit is sqrt(3 * scale / fan_in).
+  """
+  return keras.initializers.VarianceScaling(
+      1.0 / 3.0, mode='fan_in', distribution='uniform')
+
+
+def _layer_types(masked, inactive_gradient):
   if masked:
-    return masked_layers.MaskedConv2D, masked_layers.MaskedDense
+    return (functools.partial(masked_layers.MaskedConv2D,
+                              inactive_gradient=inactive_gradient),
+            functools.partial(masked_layers.MaskedDense,
+                              inactive_gradient=inactive_gradient))
   return keras.layers.Conv2D, keras.layers.Dense
 
 
@@ -31,35 +57,48 @@ def _batch_norm(l2, name=None, synchronized=False):
       synchronized=synchronized, name=name)
 
 
-def _conv_factory(masked, l2):
-  """conv(filters, kernel_size, strides, name): 'same', no bias, He init."""
-  conv_type = _layer_types(masked)[0]
+def _conv_factory(masked, l2, initializer=lambda: 'he_normal',
+                  inactive_gradient='dense'):
+  """conv(filters, kernel_size, strides, name): 'same', no bias.
+
+  `initializer()` gives each conv its kernel initializer.
+  """
+  conv_type = _layer_types(masked, inactive_gradient)[0]
 
   def conv(filters, kernel_size, strides, name):
     return conv_type(filters, kernel_size, strides=strides, padding='same',
-                     use_bias=False, kernel_initializer='he_normal',
+                     use_bias=False, kernel_initializer=initializer(),
                      kernel_regularizer=_regularizer(l2), name=name)
 
   return conv
 
 
 def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
-                num_classes=10, l2=0.0, masked=True, sync_batch_norm=False):
-  """Wide ResNet-depth-width (Zagoruyko & Komodakis 2016), UB's layout.
+                num_classes=10, l2=0.0, masked=True, sync_batch_norm=False,
+                dropout_rate=0.0, inactive_gradient='dense'):
+  """Wide ResNet-depth-width (Zagoruyko & Komodakis 2016).
 
-  Pre-activation basic blocks (BN-ReLU-Conv3x3 twice), a 1x1 projection
-  shortcut on the block input where the shape changes, three groups of
-  (depth - 4) / 6 blocks with 16k, 32k and 64k filters.
+  The original WRN, as in the FreeTickets authors' code: pre-activation basic
+  blocks (BN-ReLU-Conv3x3, BN-ReLU-[dropout]-Conv3x3); where a block changes
+  shape, its 1x1 projection shortcut takes the block's activated input
+  relu(bn1(x)), as its first conv does; otherwise the shortcut is x itself.
+  Three groups of (depth - 4) / 6 blocks with 16k, 32k and 64k filters; the
+  initialisers above; BatchNorm with PyTorch's momentum and epsilon.
 
   Args:
     input_shape: image shape.
     depth: total depth; (depth - 4) % 6 == 0.
     width_multiplier: k.
     num_classes: classifier outputs (logits).
-    l2: L2 regularisation of kernels and BN parameters.
+    l2: L2 regularisation of all parameters (kernels, BN, classifier bias);
+      Keras adds 2 * l2 * w to the gradient, so l2 = 2.5e-4 is PyTorch's
+      weight decay 5e-4.
     masked: build with masked layers.
     sync_batch_norm: BatchNorm over the global batch (all replicas), so N
       replicas train like one device with the same global batch.
+    dropout_rate: dropout between a block's two convs (the authors: 0).
+    inactive_gradient: of the masked layers, 'dense' or 'zero' (see
+      `layers`).
 
   Returns:
     A functional `keras.Model` named 'wide_resnet'.
@@ -68,8 +107,10 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
     raise ValueError(f'depth must be 6n + 4 with n >= 1, got {depth}.')
   if width_multiplier < 1:
     raise ValueError(f'width_multiplier must be >= 1, got {width_multiplier}.')
-  conv = _conv_factory(masked, l2)
-  dense_type = _layer_types(masked)[1]
+  if not 0.0 <= dropout_rate < 1.0:
+    raise ValueError(f'dropout_rate must be in [0, 1), got {dropout_rate}.')
+  conv = _conv_factory(masked, l2, wrn_conv_init, inactive_gradient)
+  dense_type = _layer_types(masked, inactive_gradient)[1]
   blocks_per_group = (depth - 4) // 6
 
   inputs = keras.layers.Input(shape=input_shape)
@@ -80,18 +121,22 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
       strides = 2 if group > 0 and block == 0 else 1
       prefix = f'group{group + 1}_block{block + 1}'
       y = _batch_norm(l2, f'{prefix}_bn1', sync_batch_norm)(x)
-      y = keras.layers.Activation('relu')(y)
+      y = keras.layers.Activation('relu', name=f'{prefix}_relu1')(y)
+      if x.shape[-1] != filters or strides != 1:
+        shortcut = conv(filters, 1, strides, f'{prefix}_shortcut')(y)
+      else:
+        shortcut = x
       y = conv(filters, 3, strides, f'{prefix}_conv1')(y)
       y = _batch_norm(l2, f'{prefix}_bn2', sync_batch_norm)(y)
       y = keras.layers.Activation('relu')(y)
+      if dropout_rate:
+        y = keras.layers.Dropout(dropout_rate)(y)
       y = conv(filters, 3, 1, f'{prefix}_conv2')(y)
-      if x.shape[-1] != filters or strides != 1:
-        x = conv(filters, 1, strides, f'{prefix}_shortcut')(x)
-      x = keras.layers.add([x, y])
+      x = keras.layers.add([shortcut, y])
   x = _batch_norm(l2, 'final_bn', sync_batch_norm)(x)
   x = keras.layers.Activation('relu')(x)
   x = keras.layers.GlobalAveragePooling2D()(x)
-  outputs = dense_type(num_classes, kernel_initializer='he_normal',
+  outputs = dense_type(num_classes, kernel_initializer=wrn_classifier_init(),
                        kernel_regularizer=_regularizer(l2),
                        bias_regularizer=_regularizer(l2), name='classifier')(x)
   return keras.Model(inputs, outputs, name='wide_resnet')
@@ -111,7 +156,7 @@ def resnet50(input_shape=(224, 224, 3), num_classes=1000, l2=0.0,
     A functional `keras.Model` named 'resnet50'.
   """
   conv = _conv_factory(masked, l2)
-  dense_type = _layer_types(masked)[1]
+  dense_type = _layer_types(masked, 'dense')[1]
 
   inputs = keras.layers.Input(shape=input_shape)
   x = conv(64, 7, 2, 'conv1')(inputs)

@@ -2,12 +2,20 @@
 
 `MaskUpdater.update` is a template method (Eqs. 1 and 2 of the paper, Algorithm
 2 lines 8-9). Per layer, with n active weights and drop fraction p:
-  1. drop the k = floor(p * n) active weights with the smallest drop score;
+  1. drop the k = floor(p * n) active weights of smallest magnitude (Eq. 1);
   2. grow k connections with the largest grow score among those inactive after
-     the drop (a connection dropped in this update may be regrown and keeps its
-     value and optimizer slots);
-  3. weights that were inactive before the update start at 0, dropped weights
-     and their optimizer slots are zeroed.
+     the drop (Eq. 2), the ones just dropped included;
+  3. every grown weight starts at 0 (Eq. 2; the authors' code zeroes every
+     dropped weight before growing), so exactly k weights per layer restart.
+     With `regrow_at_zero=False` a connection dropped and regrown in the same
+     update keeps its value instead (RigL's TF code).
+Layers at density 1 (those ERK leaves dense) take part too, as in the
+authors' code: their k smallest weights restart at 0 and the mask stays all
+ones (`update_dense_layers=False` leaves them alone).
+Optimizer slots (momentum) follow the layer's `inactive_gradient`: with
+'zero' (RigL) the slots of every restarted or dropped weight are zeroed; with
+'dense' (the authors) they are left as they are, so a regrown weight keeps the
+momentum it accumulated while inactive.
 Subclasses give only the grow score. Ties are broken by a stateless random
 permutation seeded by (seed, step, layer), so every replica and every resumed
 run makes the same choice. Call `update` in cross-replica context: it reads the
@@ -73,8 +81,19 @@ class MaskUpdater:
 
   needs_gradient = False
 
-  def __init__(self, seed=0):
+  def __init__(self, seed=0, regrow_at_zero=True, update_dense_layers=True):
+    """Creates the updater.
+
+    Args:
+      seed: seeds tie-breaking (and SET's random growth) with the step.
+      regrow_at_zero: a connection dropped and regrown in the same update
+        restarts at 0 (paper, authors); False keeps its value (RigL's TF code).
+      update_dense_layers: layers at density 1 also restart their smallest
+        weights at 0 (authors); False skips them.
+    """
     self.seed = int(seed)
+    self.regrow_at_zero = bool(regrow_at_zero)
+    self.update_dense_layers = bool(update_dense_layers)
 
   def grow_scores(self, kernel, gradient, seed):
     """Scores of all connections, shape of flat `kernel`; larger grows first."""
@@ -92,7 +111,9 @@ class MaskUpdater:
       optimizer: whose slots for dropped weights are zeroed.
 
     Returns:
-      int32 tensor: connections grown that were inactive before the update.
+      int32 tensor: the weights restarted at 0, summed over layers (each
+      updated layer restarts exactly floor(p * n) of its n active weights;
+      with regrow_at_zero=False, only the grown ones that were inactive).
     """
     if self.needs_gradient and gradients is None:
       raise ValueError(f'{type(self).__name__} needs dense gradients.')
@@ -102,8 +123,9 @@ class MaskUpdater:
     for index, layer in enumerate(layers):
       gradient = None if gradients is None else gradients[index]
       seed = tf.random.experimental.stateless_fold_in(step_seed, index)
-      grown += self._update_layer(layer, drop_fraction, seed, gradient,
-                                  optimizer_slots(optimizer, layer.kernel))
+      slots = (optimizer_slots(optimizer, layer.kernel)
+               if layer.inactive_gradient == 'zero' else [])
+      grown += self._update_layer(layer, drop_fraction, seed, gradient, slots)
     return grown
 
   def _update_layer(self, layer, drop_fraction, seed, gradient, slots):
@@ -117,6 +139,8 @@ class MaskUpdater:
     num_drop = tf.cast(
         tf.floor(tf.cast(drop_fraction, tf.float64) *
                  tf.cast(num_active, tf.float64)), tf.int32)
+    if not self.update_dense_layers:
+      num_drop = tf.where(num_active == tf.size(mask), 0, num_drop)
     permutation = tf.random.experimental.stateless_shuffle(
         tf.range(tf.size(mask)), seed=seed)
     neg_inf = tf.fill(tf.shape(mask), _NEG_INF)
@@ -128,12 +152,14 @@ class MaskUpdater:
                            self.grow_scores(kernel, gradient, grow_seed))
     new_mask = kept + top_k_mask(grow_scores, num_drop, permutation)
 
-    survivors = tf.reshape(mask * new_mask, shape)
+    # Weights that keep their value: the kept ones (and, without
+    # regrow_at_zero, those dropped and regrown at once).
+    survivors = kept if self.regrow_at_zero else mask * new_mask
     layer.mask.assign(tf.reshape(new_mask, shape))
-    layer.kernel.assign(layer.kernel * survivors)
+    layer.kernel.assign(layer.kernel * tf.reshape(survivors, shape))
     for slot in slots:
-      slot.assign(slot * tf.cast(survivors, slot.dtype))
-    return tf.math.count_nonzero(new_mask * (1.0 - mask), dtype=tf.int32)
+      slot.assign(slot * tf.cast(tf.reshape(survivors, shape), slot.dtype))
+    return tf.math.count_nonzero(new_mask * (1.0 - survivors), dtype=tf.int32)
 
 
 class RigLUpdater(MaskUpdater):
@@ -166,9 +192,13 @@ class StaticUpdater(MaskUpdater):
 UPDATERS = {'rigl': RigLUpdater, 'set': SETUpdater, 'static': StaticUpdater}
 
 
-def make_updater(name, seed=0):
-  """Builds an updater by name: 'rigl' (gradient grow), 'set', 'static'."""
+def make_updater(name, seed=0, **kwargs):
+  """Builds an updater by name: 'rigl' (gradient grow), 'set', 'static'.
+
+  `kwargs` go to the `MaskUpdater` constructor (regrow_at_zero,
+  update_dense_layers).
+  """
   if name not in UPDATERS:
     raise ValueError(f'growth rule must be one of {sorted(UPDATERS)}, got '
                      f'{name!r}.')
-  return UPDATERS[name](seed=seed)
+  return UPDATERS[name](seed=seed, **kwargs)

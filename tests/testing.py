@@ -36,11 +36,13 @@ def mirrored_strategy():
   return _MIRRORED[0]
 
 
-def tiny_wrn(num_classes=4, image_size=8, masked=True, l2=0.0):
+def tiny_wrn(num_classes=4, image_size=8, masked=True, l2=0.0,
+             inactive_gradient='dense'):
   """A WRN-10-1 on small images: 9 convs + 1 classifier."""
   return models.wide_resnet((image_size, image_size, 3), depth=10,
                             width_multiplier=1, num_classes=num_classes,
-                            l2=l2, masked=masked)
+                            l2=l2, masked=masked,
+                            inactive_gradient=inactive_gradient)
 
 
 def random_data(num_examples=64, image_size=8, num_classes=4, seed=0):

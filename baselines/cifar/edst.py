@@ -11,7 +11,7 @@ weights.
       --output_dir=/tmp/edst --download_data
   # Row "(M = 7) (S = 0.9)": 850 epochs.
   python baselines/cifar/edst.py --sparsity=0.9 --ensemble_size=7
-  # The whole pipeline on a WRN-10-1 and 1024 images, minutes on a CPU.
+  # The whole pipeline on a WRN-10-1 and 4096 images, a minute on a CPU.
   python baselines/cifar/edst.py --quick --download_data --output_dir=/tmp/q
 """
 

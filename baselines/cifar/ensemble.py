@@ -54,7 +54,8 @@ def main(argv):
   except ValueError as e:
     raise app.UsageError(str(e)) from e
   predictions = [evaluation.predict(m, exp.config.test_split,
-                                    exp.config.global_batch_size)
+                                    exp.config.global_batch_size,
+                                    exp.config.preprocessing)
                  for m in members]
   results = reporting.evaluate_ensemble(exp, [p for p, _ in predictions],
                                         predictions[0][1], lambda: members)

@@ -45,7 +45,6 @@ flags.register_multi_flags_validator(
     ['ltr_prune_begin', 'ltr_prune_end'],
     lambda v: 0.0 <= v['ltr_prune_begin'] < v['ltr_prune_end'] <= 1.0,
     'need 0 <= --ltr_prune_begin < --ltr_prune_end <= 1.')
-common_flags.set_member_schedule_defaults()
 FLAGS = flags.FLAGS
 
 

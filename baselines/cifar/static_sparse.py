@@ -17,7 +17,6 @@ from baselines import experiment
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)
 common_flags.define_member_flags(ensemble_size=3)
-common_flags.set_member_schedule_defaults()
 FLAGS = flags.FLAGS
 
 

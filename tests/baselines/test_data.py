@@ -7,6 +7,8 @@ import tensorflow as tf
 
 from baselines import data
 
+CIFAR10 = data.PREPROCESSING['cifar10']
+
 
 def _write_npz(directory, name, x, y):
   path = os.path.join(directory, name)
@@ -55,11 +57,13 @@ class DataTest(tf.test.TestCase):
 
     def epoch(seed, e):
       return np.concatenate([y.numpy() for _, y in
-                             data.train_dataset(split, 4, seed, e)])
+                             data.train_dataset(split, 4, seed, e,
+                                                CIFAR10)])
 
     def images(seed, e):
       return np.concatenate([x.numpy() for x, _ in
-                             data.train_dataset(split, 4, seed, e)])
+                             data.train_dataset(split, 4, seed, e,
+                                                CIFAR10)])
 
     self.assertAllEqual(epoch(1, 3), epoch(1, 3))
     self.assertAllEqual(images(1, 3), images(1, 3))
@@ -69,11 +73,40 @@ class DataTest(tf.test.TestCase):
   def test_eval_dataset_is_normalised_and_in_order(self):
     split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
                                      self.y), 10)
-    batches = list(data.eval_dataset(split, 8))
-    self.assertEqual([b[0].shape[0] for b in batches], [8, 8, 4])
-    first = (self.x[0].astype(np.float32) / 255 - data.MEAN) / data.STD
-    self.assertAllClose(batches[0][0][0], first, atol=1e-5)
-    self.assertAllEqual(np.concatenate([b[1] for b in batches]), self.y)
+    for name, mean, std in (
+        ('cifar10', (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
+        ('cifar100', (0.5070751592371323, 0.48654887331495095,
+                      0.4409178433670343),
+         (0.2673342858792401, 0.2564384629170883, 0.27615047132568404))):
+      batches = list(data.eval_dataset(split, 8, data.PREPROCESSING[name]))
+      self.assertEqual([b[0].shape[0] for b in batches], [8, 8, 4])
+      first = (self.x[0].astype(np.float32) / 255 - mean) / np.array(std)
+      self.assertAllClose(batches[0][0][0], first, atol=1e-5)
+      self.assertAllEqual(np.concatenate([b[1] for b in batches]), self.y)
+
+  def test_augmentation_crops_the_padded_image_of_each_dataset(self):
+    # Each augmented image is a 32x32 window of the image padded by 4
+    # (CIFAR-10: reflection; CIFAR-100: zeros), possibly flipped.
+    image = self.x[0]
+    for name, mode in (('cifar10', 'reflect'), ('cifar100', 'constant')):
+      padded = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode=mode)
+      windows = {}
+      for dy in range(9):
+        for dx in range(9):
+          window = padded[dy:dy + 32, dx:dx + 32]
+          windows[(dy, dx, 0)] = window
+          windows[(dy, dx, 1)] = window[:, ::-1]
+      offsets = []
+      for seed in range(40):
+        out = data.PREPROCESSING[name].augment(
+            tf.constant(image), tf.constant([seed, 7], tf.int64)).numpy()
+        found = [k for k, w in windows.items() if np.array_equal(w, out)]
+        self.assertNotEmpty(found, f'{name} seed {seed}')
+        offsets.append(found[0])
+      # Some crops reach into the padding, and both flips occur.
+      self.assertTrue(any(dy in (0, 8) or dx in (0, 8)
+                          for dy, dx, _ in offsets), name)
+      self.assertEqual({f for _, _, f in offsets}, {0, 1}, name)
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from sparse_layers import layers
 from sparse_layers import sparse_init
+from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
 from tests import testing
 
@@ -59,22 +60,20 @@ class MaskedLayersTest(tf.test.TestCase):
     self.assertEqual(layer.density, mask.sum() / 24)
 
   def test_fit_keeps_inactive_weights_exactly_zero(self):
-    model = testing.tiny_wrn(l2=1e-3)
-    sparse_init.sparsify(model, 0.8, seed=0)
-    model.compile(
-        keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    x, y = testing.random_data()
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-    for layer in layers.masked_layers(model):
-      kernel, mask = layer.kernel.numpy(), layer.mask.numpy()
-      self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0, layer.name)
-      self.assertGreater(np.count_nonzero(kernel[mask == 1]), 0, layer.name)
+    for inactive_gradient in layers.INACTIVE_GRADIENTS:
+      model = testing.tiny_wrn(l2=1e-3, inactive_gradient=inactive_gradient)
+      sparse_init.sparsify(model, 0.8, seed=0)
+      model.compile(
+          keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+          keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+      x, y = testing.random_data()
+      model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+      for layer in layers.masked_layers(model):
+        kernel, mask = layer.kernel.numpy(), layer.mask.numpy()
+        self.assertEqual(np.count_nonzero(kernel[mask == 0]), 0, layer.name)
+        self.assertGreater(np.count_nonzero(kernel[mask == 1]), 0, layer.name)
 
-  def test_custom_loop_gradients_are_zero_where_masked(self):
-    model = testing.tiny_wrn()
-    sparse_init.sparsify(model, 0.9, seed=0)
-    x, y = testing.random_data(16)
+  def _kernel_gradients(self, model, x, y):
     loss_fn = testing.cross_entropy_loss_fn(model)
     kernels = [l.kernel for l in layers.masked_layers(model)]
 
@@ -84,41 +83,98 @@ class MaskedLayersTest(tf.test.TestCase):
         loss = loss_fn((x, y))
       return tape.gradient(loss, kernels)
 
-    for layer, grad in zip(layers.masked_layers(model), grads()):
-      grad, mask = grad.numpy(), layer.mask.numpy()
-      self.assertEqual(np.count_nonzero(grad[mask == 0]), 0)
+    return [g.numpy() for g in grads()]
 
-  def test_dense_gradient_scope_gives_gradient_of_effective_kernel(self):
+  def test_inactive_gradient_zero_or_dense_where_masked(self):
+    x, y = testing.random_data(16)
+    results = {}
+    for inactive_gradient in layers.INACTIVE_GRADIENTS:
+      keras.utils.set_random_seed(0)
+      model = testing.tiny_wrn(inactive_gradient=inactive_gradient)
+      sparse_init.sparsify(model, 0.9, seed=0)
+      results[inactive_gradient] = (self._kernel_gradients(model, x, y),
+                                    [l.mask.numpy()
+                                     for l in layers.masked_layers(model)])
+    (zero, masks), (dense, _) = results['zero'], results['dense']
+    masked_dense_grad = 0
+    for g_zero, g_dense, mask in zip(zero, dense, masks):
+      self.assertEqual(np.count_nonzero(g_zero[mask == 0]), 0)
+      # Same network, so active weights get the same gradient either way.
+      self.assertAllClose(g_zero[mask == 1], g_dense[mask == 1], atol=1e-6)
+      masked_dense_grad += np.count_nonzero(g_dense[mask == 0])
+    self.assertGreater(masked_dense_grad, 0)
+
+  def test_dense_mode_momentum_accumulates_while_weights_stay_zero(self):
+    # The authors' SGD: inactive weights collect momentum from the dense
+    # gradient but are 0 after every step (the kernel constraint).
     layer = layers.MaskedDense(3, use_bias=False)
     x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     layer(x)
     mask = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0]], np.float32)
     layer.set_mask(mask)
-
-    def grad():
+    optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+    for _ in range(3):
       with tf.GradientTape() as tape:
         loss = tf.reduce_sum(layer(x)**2)
-      return tape.gradient(loss, layer.kernel).numpy()
+      optimizer.apply_gradients(
+          [(tape.gradient(loss, layer.kernel), layer.kernel)])
+      self.assertAllEqual(layer.kernel.numpy()[mask == 0], np.zeros(6))
+    (momentum,) = updaters.optimizer_slots(optimizer, layer.kernel)
+    self.assertEqual(np.count_nonzero(momentum.numpy()[mask == 0]), 6)
 
-    # d/dW sum((xW)^2) = 2 x^T (x W), with W the masked kernel.
-    dense = 2 * x.T @ (x @ (layer.kernel.numpy() * mask))
-    self.assertAllClose(grad(), dense * mask, atol=1e-4)
-    with layers.dense_gradient_scope():
-      self.assertAllClose(grad(), dense, atol=1e-4)
-      self.assertAllClose(layer(x), x @ (layer.kernel.numpy() * mask),
-                          atol=1e-5)
+  def test_dense_gradient_scope_gives_gradient_of_effective_kernel(self):
+    for inactive_gradient in layers.INACTIVE_GRADIENTS:
+      layer = layers.MaskedDense(3, use_bias=False,
+                                 inactive_gradient=inactive_gradient)
+      x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+      layer(x)
+      mask = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0]],
+                      np.float32)
+      layer.set_mask(mask)
+
+      def grad():
+        with tf.GradientTape() as tape:
+          loss = tf.reduce_sum(layer(x)**2)  # pylint: disable=cell-var-from-loop
+        return tape.gradient(loss, layer.kernel).numpy()  # pylint: disable=cell-var-from-loop
+
+      # d/dW sum((xW)^2) = 2 x^T (x W), with W the masked kernel.
+      dense = 2 * x.T @ (x @ (layer.kernel.numpy() * mask))
+      outside = dense * mask if inactive_gradient == 'zero' else dense
+      self.assertAllClose(grad(), outside, atol=1e-4)
+      with layers.dense_gradient_scope():
+        self.assertAllClose(grad(), dense, atol=1e-4)
+        self.assertAllClose(layer(x), x @ (layer.kernel.numpy() * mask),
+                            atol=1e-5)
 
   def test_config_round_trip(self):
     for layer in (layers.MaskedConv2D(7, 3, strides=2, padding='same',
-                                      use_bias=False, name='c'),
-                  layers.MaskedDense(5, activation='relu', name='d')):
+                                      use_bias=False, name='c',
+                                      inactive_gradient='zero'),
+                  layers.MaskedDense(
+                      5, activation='relu', name='d',
+                      kernel_constraint=keras.constraints.NonNeg())):
       clone = type(layer).from_config(layer.get_config())
       self.assertIsInstance(clone, type(layer))
       self.assertEqual(clone.get_config(), layer.get_config())
+      self.assertEqual(clone.inactive_gradient, layer.inactive_gradient)
+    self.assertEqual(layer.get_config()['kernel_constraint']['class_name'],
+                     'NonNeg')
     model = testing.tiny_wrn()
     clone = keras.Model.from_config(model.get_config(),
                                     custom_objects=layers.CUSTOM_OBJECTS)
     self.assertLen(layers.masked_layers(clone), 10)
+    with self.assertRaisesRegex(ValueError, 'inactive_gradient must be one'):
+      layers.MaskedDense(2, inactive_gradient='momentum')
+
+  def test_user_kernel_constraint_applies_before_the_mask(self):
+    layer = layers.MaskedDense(2, use_bias=False,
+                               kernel_constraint=keras.constraints.NonNeg())
+    layer(np.zeros((1, 2), np.float32))
+    layer.set_mask(np.array([[1, 0], [1, 1]], np.float32))
+    layer.kernel.assign([[-1.0, 5.0], [2.0, -3.0]])
+    optimizer = keras.optimizers.SGD(0.0)
+    optimizer.apply_gradients([(tf.zeros([2, 2]), layer.kernel)])
+    self.assertAllEqual(layer.kernel.numpy(), [[0.0, 0.0], [2.0, 0.0]])
 
   def test_checkpoint_round_trip_keeps_masks_and_zeros(self):
     model = testing.tiny_wrn()

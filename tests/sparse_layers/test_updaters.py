@@ -8,8 +8,9 @@ from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
 
 
-def _layer_with(kernel, mask):
-  layer = layers.MaskedDense(kernel.shape[1], use_bias=False)
+def _layer_with(kernel, mask, inactive_gradient='dense'):
+  layer = layers.MaskedDense(kernel.shape[1], use_bias=False,
+                             inactive_gradient=inactive_gradient)
   layer(np.zeros((1, kernel.shape[0]), np.float32))
   layer.kernel.assign(kernel * mask)
   layer.mask.assign(mask)
@@ -39,35 +40,106 @@ class UpdatersTest(tf.test.TestCase):
     self.mask = (rng.random((10, 6)) < 0.4).astype(np.float32)
     self.grad = rng.normal(size=(10, 6)).astype(np.float32)
 
-  def test_rigl_matches_numpy_reference(self):
+  def test_rigl_matches_numpy_reference_and_restarts_k_weights_at_zero(self):
     layer = _layer_with(self.kernel, self.mask)
-    grown = updaters.RigLUpdater(seed=1).update(
+    reset = updaters.RigLUpdater(seed=1).update(
         [layer], 0.5, tf.constant(3), [tf.constant(self.grad)])
     expected = _numpy_rigl(self.kernel * self.mask, self.mask, self.grad, 0.5)
     new_mask = layer.mask.numpy()
     self.assertAllEqual(new_mask, expected)
     self.assertEqual(new_mask.sum(), self.mask.sum())
-    self.assertEqual(int(grown), int(((new_mask == 1) & (self.mask == 0)).sum()))
+    k = int(np.floor(0.5 * self.mask.sum()))
+    self.assertEqual(int(reset), k)
+    # Kept: the n - k largest active magnitudes, values unchanged.
+    active = np.flatnonzero(self.mask.ravel())
+    kept = np.zeros(self.mask.size, bool)
+    kept[active[np.argsort(np.abs(self.kernel.ravel()[active]))[k:]]] = True
+    kept = kept.reshape(self.mask.shape)
     kernel = layer.kernel.numpy()
-    newly_grown = (new_mask == 1) & (self.mask == 0)
-    survivors = (new_mask == 1) & (self.mask == 1)
-    self.assertAllEqual(kernel[newly_grown], np.zeros(newly_grown.sum()))
-    self.assertAllEqual(kernel[survivors], self.kernel[survivors])
+    self.assertAllEqual(kernel[kept], self.kernel[kept])
+    # Every grown weight restarts at 0, those dropped and regrown included.
+    grown = (new_mask == 1) & ~kept
+    self.assertEqual(int(grown.sum()), k)
+    self.assertGreater(int((grown & (self.mask == 1)).sum()), 0)
+    self.assertAllEqual(kernel[grown], np.zeros(k))
     self.assertEqual(np.count_nonzero(kernel[new_mask == 0]), 0)
 
-  def test_dropped_weights_and_momentum_slots_are_zeroed(self):
+  def test_without_regrow_at_zero_regrown_weights_keep_their_value(self):
     layer = _layer_with(self.kernel, self.mask)
-    optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
-    optimizer.build([layer.kernel])
-    (slot,) = updaters.optimizer_slots(optimizer, layer.kernel)
-    slot.assign(np.full((10, 6), 2.0, np.float32) * self.mask)
-    updaters.RigLUpdater().update([layer], 0.5, tf.constant(1),
-                                  [tf.constant(self.grad)], optimizer)
-    new_mask = layer.mask.numpy()
-    survivors = (new_mask == 1) & (self.mask == 1)
-    self.assertAllEqual(slot.numpy()[~survivors],
-                        np.zeros((~survivors).sum()))
-    self.assertAllEqual(slot.numpy()[survivors], np.full(survivors.sum(), 2.0))
+    reset = updaters.RigLUpdater(seed=1, regrow_at_zero=False).update(
+        [layer], 0.5, tf.constant(3), [tf.constant(self.grad)])
+    new_mask, kernel = layer.mask.numpy(), layer.kernel.numpy()
+    self.assertAllEqual(
+        new_mask, _numpy_rigl(self.kernel * self.mask, self.mask, self.grad,
+                              0.5))
+    both = (new_mask == 1) & (self.mask == 1)
+    self.assertAllEqual(kernel[both], self.kernel[both])
+    newly_active = (new_mask == 1) & (self.mask == 0)
+    self.assertEqual(int(reset), int(newly_active.sum()))
+    self.assertLess(int(reset), int(np.floor(0.5 * self.mask.sum())))
+
+  def test_exact_counts_per_layer_dense_layers_included(self):
+    shapes_and_density = (((12, 7), 0.3), ((9, 5), 1.0), ((20, 3), 0.55))
+    for fraction in (0.5, 0.8):
+      rng = np.random.default_rng(5)
+      built = []
+      for shape, density in shapes_and_density:
+        kernel = rng.normal(size=shape).astype(np.float32)
+        mask = np.ones(shape, np.float32)
+        if density < 1:
+          mask = (rng.random(shape) < density).astype(np.float32)
+        built.append((_layer_with(kernel, mask), kernel * mask, mask))
+      grads = [tf.constant(rng.normal(size=s).astype(np.float32))
+               for s, _ in shapes_and_density]
+      before = [(l.kernel.numpy(), l.mask.numpy()) for l, _, _ in built]
+      reset = updaters.RigLUpdater(seed=0).update(
+          [l for l, _, _ in built], fraction, tf.constant(7), grads)
+      total = 0
+      for (layer, _, _), (kernel, mask) in zip(built, before):
+        count = int(np.floor(fraction * mask.sum()))
+        total += count
+        new_mask, new_kernel = layer.mask.numpy(), layer.kernel.numpy()
+        self.assertEqual(new_mask.sum(), mask.sum(), layer.name)
+        # Random normal weights are never 0: the zeros are the restarts.
+        restarted = (new_mask == 1) & (new_kernel == 0)
+        self.assertEqual(int(restarted.sum()), count, layer.name)
+        kept = (new_mask == 1) & ~restarted
+        self.assertAllEqual(new_kernel[kept], kernel[kept])
+        if mask.min() == 1:  # A dense layer: its k smallest restart at 0.
+          self.assertAllEqual(new_mask, mask)
+          order = np.argsort(np.abs(kernel.ravel()))
+          self.assertAllEqual(new_kernel.ravel()[order[:count]],
+                              np.zeros(count))
+          self.assertAllEqual(new_kernel.ravel()[order[count:]],
+                              kernel.ravel()[order[count:]])
+      self.assertEqual(int(reset), total)
+
+  def test_update_dense_layers_false_leaves_dense_layers_alone(self):
+    kernel = np.random.default_rng(2).normal(size=(6, 4)).astype(np.float32)
+    dense = _layer_with(kernel, np.ones((6, 4), np.float32))
+    sparse = _layer_with(self.kernel, self.mask)
+    reset = updaters.SETUpdater(update_dense_layers=False).update(
+        [dense, sparse], 0.5, tf.constant(1))
+    self.assertAllEqual(dense.kernel.numpy(), kernel)
+    self.assertEqual(int(reset), int(np.floor(0.5 * self.mask.sum())))
+
+  def test_momentum_slots_follow_the_inactive_gradient(self):
+    for inactive_gradient in layers.INACTIVE_GRADIENTS:
+      layer = _layer_with(self.kernel, self.mask, inactive_gradient)
+      optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+      optimizer.build([layer.kernel])
+      (slot,) = updaters.optimizer_slots(optimizer, layer.kernel)
+      slot.assign(np.full((10, 6), 2.0, np.float32))
+      updaters.RigLUpdater().update([layer], 0.5, tf.constant(1),
+                                    [tf.constant(self.grad)], optimizer)
+      new_mask, new_kernel = layer.mask.numpy(), layer.kernel.numpy()
+      kept = (new_mask == 1) & (new_kernel != 0)
+      if inactive_gradient == 'zero':
+        # RigL: only the kept weights keep their momentum.
+        self.assertAllEqual(slot.numpy()[kept], np.full(kept.sum(), 2.0))
+        self.assertAllEqual(slot.numpy()[~kept], np.zeros((~kept).sum()))
+      else:  # The authors: momentum untouched, regrown weights carry it.
+        self.assertAllEqual(slot.numpy(), np.full((10, 6), 2.0))
 
   def test_optimizer_slots_finds_adam_moments(self):
     variable = tf.Variable(tf.zeros([3, 4]))

@@ -11,13 +11,18 @@ import numpy as np
 import tensorflow as tf
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-# A WRN-10-1, 16 images a batch, no warm-up; sparse: updates every 2 steps.
-TINY_FLAGS = ['--depth=10', '--width_multiplier=1', '--per_core_batch_size=16',
-              '--lr_warmup_epochs=0', '--checkpoint_interval=1']
-SPARSE_FLAGS = TINY_FLAGS + ['--update_interval=2']
+# A WRN-10-1, 32 images a batch (3 steps an epoch on the default 96 mock
+# examples); sparse: ΔT = 1 at a batch of 128, i.e. updates every 4 steps.
+BATCH = 32
+NUM_EXAMPLES = 96
+TINY_FLAGS = ['--depth=10', '--width_multiplier=1',
+              f'--per_core_batch_size={BATCH}', '--checkpoint_interval=1']
+SPARSE_FLAGS = TINY_FLAGS + ['--update_interval=1']
+UPDATE_STEPS = 128 // BATCH
 
 
-def run(module, args, num_examples=48, mock=True, timeout=900, kill_at=None):
+def run(module, args, num_examples=NUM_EXAMPLES, mock=True, timeout=900,
+        kill_at=None):
   """Runs `python -m module args` (under mock TFDS data if `mock`).
 
   `kill_at` names a crash point (baselines/faults.py) where the process

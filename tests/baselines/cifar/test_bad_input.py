@@ -61,6 +61,14 @@ CASES = {
                          True),
     'one_minus_momentum': ('deterministic', ['--one_minus_momentum=1.5'],
                            '--one_minus_momentum must be in [0, 1]', True),
+    'dropout_rate': ('deterministic', ['--dropout_rate=1.0'],
+                     '--dropout_rate must be in [0, 1)', True),
+    'inactive_gradient': ('dst_ensemble', ['--inactive_gradient=momentum'],
+                          '--inactive_gradient', True),
+    'best_validation_without_split': (
+        'edst', ['--ticket_selection=best_validation'],
+        '--ticket_selection=best_validation needs a validation split: '
+        '--train_proportion < 1', True),
     # Intervals, sizes and epochs.
     'update_interval': ('edst', ['--update_interval=0'],
                         '--update_interval (ΔT) must be >= 1', True),

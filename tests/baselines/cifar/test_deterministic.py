@@ -15,13 +15,15 @@ class DeterministicTest(tf.test.TestCase):
   def test_offline_npz_route(self):
     directory = tempfile.mkdtemp()
     rng = np.random.default_rng(0)
-    for name, n in (('train', 48), ('test', 20)):
+    for name, n in (('train', 256), ('test', 20)):
       np.savez(os.path.join(directory, f'{name}.npz'),
                x=rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8),
                y=rng.integers(0, 10, n))
     out = os.path.join(directory, 'out')
-    bt.check(bt.run('baselines.cifar.deterministic', bt.TINY_FLAGS + [
-        '--train_epochs=2', f'--train_npz={directory}/train.npz',
+    # The default global batch (128) and LR: 2 steps an epoch.
+    flags = [f for f in bt.TINY_FLAGS if 'per_core_batch_size' not in f]
+    bt.check(bt.run('baselines.cifar.deterministic', flags + [
+        '--train_epochs=4', f'--train_npz={directory}/train.npz',
         f'--test_npz={directory}/test.npz', f'--output_dir={out}'],
                     mock=False))
     metrics = bt.load_json(os.path.join(out, 'metrics.json'))
@@ -34,7 +36,14 @@ class DeterministicTest(tf.test.TestCase):
     self.assertAllClose(metrics['metrics']['test/accuracy'],
                         ref.accuracy(probs, labels))
     self.assertEqual(metrics['tickets'][0]['sparsity'], 0.0)
-    self.assertAllClose(metrics['flops']['train_flops_ratio'], 2 / 250)
+    self.assertAllClose(metrics['flops']['train_flops_ratio'], 4 / 250)
+    # The authors' dense schedule by default: batch 128 at LR 0.1, no
+    # warm-up, LR / 10 at 50% and 75% of training.
+    self.assertAllClose(
+        [h['train/learning_rate'] for h in metrics['history']['0']],
+        [0.1, 0.1, 0.01, 0.001])
+    hparams = bt.scalars(os.path.join(out, 'summaries', 'ensemble'))
+    self.assertIn('test/accuracy', hparams)
     self.assertEqual(metrics['flops']['forward_passes'], 1)
     self.assertNotIn('test/diversity/disagreement', metrics['metrics'])
 

@@ -53,7 +53,7 @@ class DstEnsembleTest(tf.test.TestCase):
                                      f'--output_dir={out}']))
     history = bt.load_json(os.path.join(out, 'metrics.json'))['history']
     lrs = [h['train/learning_rate'] for h in history['0']]
-    base = 0.1 * 16 / 128
+    base = 0.1 * bt.BATCH / 128
     self.assertAllClose(lrs, [base, base, base * 0.1, base * 0.01])
 
 

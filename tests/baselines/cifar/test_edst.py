@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import signal
 import tempfile
 
 import numpy as np
@@ -104,7 +105,7 @@ class EdstTest(tf.test.TestCase):
 
   def test_lr_and_phase_sequence(self):
     epochs = [h for h in self.metrics['history'] if 'train/learning_rate' in h]
-    base = 0.1 * 16 / 128
+    base = 0.1 * bt.BATCH / 128
     expected = [('exploration', base)]
     for j in range(1, M + 1):
       expected += [(f'refinement_{j}', base * 0.1),
@@ -113,14 +114,16 @@ class EdstTest(tf.test.TestCase):
     self.assertAllClose([h['train/learning_rate'] for h in epochs],
                         [lr for _, lr in expected])
 
-  def test_reexploration_changes_about_q(self):
+  def test_reexploration_restarts_q_of_the_active_weights(self):
     events = [h for h in self.metrics['history']
-              if 'reexploration_changed' in h]
+              if 'reexploration_reset' in h]
     self.assertLen(events, M - 1)  # None after the last ticket.
     for event in events:
-      fraction = (event['reexploration_changed'] /
-                  event['reexploration_sparse_active'])
-      self.assertBetween(fraction, 0.5 * Q, Q)
+      # floor(q n_l) per layer: q of all active weights, dense layers
+      # included, up to one weight per layer (10 layers).
+      active = event['reexploration_active']
+      self.assertBetween(event['reexploration_reset'], Q * active - 10,
+                         Q * active)
     self.assertIn('re-exploration after refinement_1', self.result.stderr)
 
   def test_restart_resumes_from_the_last_checkpoint(self):
@@ -145,6 +148,48 @@ class EdstTest(tf.test.TestCase):
     self.assertEqual([int(e) for e in trained],
                      list(range(resumed_epoch + 1, T_EX + M * T_RE + 1)))
     self.assertTrue(os.path.exists(os.path.join(out, 'metrics.json')))
+
+
+class EdstBestValidationTest(tf.test.TestCase):
+  """--ticket_selection=best_validation: the authors' ticket choice."""
+
+  ARGS = [a for a in ARGS if a != '--eval_on_ood'] + [
+      '--train_proportion=0.75', '--ticket_selection=best_validation',
+      '--deterministic', '--seed=5']
+
+  def _run(self, out, kill_at=None):
+    return bt.run('baselines.cifar.edst', self.ARGS + [f'--output_dir={out}'],
+                  kill_at=kill_at)
+
+  def test_tickets_are_each_phases_best_validation_epoch_and_resume(self):
+    out = tempfile.mkdtemp()
+    bt.check(self._run(out))
+    metrics = bt.load_json(os.path.join(out, 'metrics.json'))
+    epochs = [h for h in metrics['history'] if 'validation/accuracy' in h]
+    self.assertLen(epochs, T_EX + M * T_RE)  # validation/* every epoch.
+    for j in range(M):
+      phase = [h for h in epochs if h['phase'] == f'refinement_{j + 1}']
+      accuracies = [h['validation/accuracy'] for h in phase]
+      best = phase[int(np.argmax(accuracies))]  # The first best epoch.
+      info = bt.load_json(os.path.join(out, 'tickets', f'ticket_{j}',
+                                       'ticket.json'))
+      self.assertEqual(info['epoch'], best['epoch'])
+      self.assertAllClose(info['validation/accuracy'], max(accuracies))
+      self.assertAllClose(info['test/accuracy'], best['test/accuracy'])
+    self.assertEqual(os.listdir(os.path.join(out, 'run', 'candidates')), [])
+    per_epoch = bt.scalars(os.path.join(out, 'summaries'))
+    self.assertEqual(sorted(per_epoch['validation/accuracy']),
+                     list(range(1, T_EX + M * T_RE + 1)))
+    # Killed after a candidate is written, before the checkpoint that names
+    # it, and again mid-phase: the same tickets as the uninterrupted run.
+    killed = tempfile.mkdtemp()
+    for point in ('run:epoch_end:2', 'run:epoch_end:4'):
+      self.assertEqual(self._run(killed, point).returncode, -signal.SIGKILL)
+    bt.check(self._run(killed))
+    reference, got = bt.fingerprint(out), bt.fingerprint(killed)
+    self.assertEqual(sorted(got), sorted(reference))
+    for key, value in reference.items():
+      self.assertAllEqual(got[key], value, msg=key)
 
 
 if __name__ == '__main__':

@@ -36,7 +36,7 @@ class LtrEnsembleTest(tf.test.TestCase):
                              for ks in kernels])  # Different data orders.
     self.assertTrue(os.path.exists(os.path.join(out, 'gmp', 'rewind',
                                                 'model.index')))
-    base = 0.1 * 16 / 128
+    base = 0.1 * bt.BATCH / 128
     history = metrics['history']
     self.assertAllClose([h['train/learning_rate'] for h in history['gmp']],
                         [base, base, base * 0.1, base * 0.01])
