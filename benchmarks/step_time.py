@@ -10,6 +10,7 @@ and the number of traces of the masked train function after updates.
 
   python -m benchmarks.step_time                       # WRN-16-4, batch 128
   python -m benchmarks.step_time --inactive_gradient=zero  # RigL's gradient
+  python -m benchmarks.step_time --momentum_style=keras    # Keras' SGD
   python -m benchmarks.step_time --depth=28 --width=10 # WRN-28-10 (GPU)
 """
 
@@ -22,6 +23,7 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from baselines import optimizers
 from sparse_layers import hook as hook_lib
 from sparse_layers import models
 from sparse_layers import schedules
@@ -39,6 +41,9 @@ flags.DEFINE_integer('rounds', 4, 'Interleaved dense/masked rounds.')
 flags.DEFINE_integer('update_repeats', 3, 'Timed RigL updates.')
 flags.DEFINE_enum('inactive_gradient', 'dense', ['dense', 'zero'],
                   'The masked layers\' gradient of inactive weights.')
+flags.DEFINE_enum('momentum_style', 'pytorch',
+                  list(optimizers.MOMENTUM_STYLES),
+                  'SGD momentum formulation (as the binaries\' flag).')
 FLAGS = flags.FLAGS
 
 
@@ -50,7 +55,9 @@ class _Trainer:
                                     FLAGS.num_classes, l2=2.5e-4,
                                     masked=masked,
                                     inactive_gradient=FLAGS.inactive_gradient)
-    self.optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+    # The binaries' default optimizer: plain momentum, PyTorch's formulation.
+    self.optimizer = optimizers.sgd(0.1, momentum=0.9, nesterov=False,
+                                    style=FLAGS.momentum_style)
     self.optimizer.build(self.model.trainable_variables)
     self.hook = None
     if masked:
