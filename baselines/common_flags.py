@@ -97,7 +97,8 @@ def define_common_flags():
                        'Epochs of the dense model FLOPs are compared with.')
   flags.DEFINE_bool('quick', False,
                     'Quick mode: WRN-10-1, 4096 train / 1000 test examples, '
-                    'a few epochs; shows the whole pipeline in minutes.')
+                    'a few epochs; shows the whole pipeline in minutes. '
+                    'Fills in only flags not given on the command line.')
   flags.DEFINE_bool('sync_batch_norm', False,
                     'BatchNorm statistics over the global batch of all '
                     'replicas: N replicas then train like one device.')

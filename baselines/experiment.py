@@ -86,10 +86,29 @@ def make_strategy(tpu=None, use_gpu=False):
 
 
 def apply_quick_mode(flag_values, epoch_flags):
-  """Shrinks the run: QUICK settings plus `epoch_flags` (name -> value)."""
+  """Shrinks the run: QUICK settings plus `epoch_flags` (name -> value).
+
+  Fills in only the flags the user did not give on the command line
+  (`--quick --depth=16` trains depth 16), and logs what it set.
+
+  Returns:
+    The flags it set, name -> value.
+  """
+  set_here, kept = {}, []
   for name, value in {**QUICK, **epoch_flags}.items():
-    if name in flag_values:
-      setattr(flag_values, name, value)
+    if name not in flag_values:
+      continue
+    if flag_values[name].present:
+      kept.append(f'--{name}={flag_values[name].value}')
+      continue
+    setattr(flag_values, name, value)
+    set_here[name] = value
+  message = '--quick set ' + (', '.join(
+      f'--{k}={v}' for k, v in set_here.items()) or 'nothing')
+  if kept:
+    message += '; kept your ' + ', '.join(kept)
+  logging.info(message)
+  return set_here
 
 
 @dataclasses.dataclass

@@ -29,6 +29,7 @@ from baselines import evaluation
 from baselines import faults
 from baselines import metrics as metrics_lib
 from baselines import optimizers
+from baselines import progress
 from baselines import ticket_selection
 from sparse_layers import layers as masked_layers
 from sparse_layers.keras_alias import keras
@@ -309,7 +310,7 @@ class Run:
       self.history = json.loads(self._history_json.numpy().decode())
       logging.info('%s: resumed from %s at epoch %d', self.run_dir, latest,
                    self.completed_epochs)
-    start_time, start_epoch = time.time(), self.completed_epochs
+    clock = progress.EtaClock()
     phase_start = 0
     for phase_index, phase in enumerate(self.phases):
       phase_end = phase_start + phase.epochs
@@ -317,7 +318,7 @@ class Run:
       while self.completed_epochs < phase_end:
         if self.completed_epochs == phase_start:
           self.ticket_selector.begin_phase()
-        results = self._train_one_epoch(phase, start_time, start_epoch)
+        results = self._train_one_epoch(phase, clock)
         if write:
           self.ticket_selector.after_epoch(phase, self.completed_epochs,
                                            results, write)
@@ -337,7 +338,7 @@ class Run:
     self.manager.save(checkpoint_number=self.completed_epochs)
     self.ticket_selector.after_save()
 
-  def _train_one_epoch(self, phase, start_time, start_epoch):
+  def _train_one_epoch(self, phase, clock):
     epoch = self.completed_epochs
     lr = float(self.schedule(self.optimizer.iterations))
     epoch_start = time.time()
@@ -367,16 +368,13 @@ class Run:
       for key, value in results.items():
         tf.summary.scalar(key, value, step=epoch + 1)
     self.history.append({'epoch': epoch + 1, 'phase': phase.name, **results})
-    self._log_epoch(phase, epoch, results, epoch_start, start_time,
-                    start_epoch)
+    self._log_epoch(phase, epoch, results, epoch_start, clock)
     return results
 
-  def _log_epoch(self, phase, epoch, results, epoch_start, start_time,
-                 start_epoch):
+  def _log_epoch(self, phase, epoch, results, epoch_start, clock):
     now = time.time()
     images = self.steps_per_epoch * self.config.global_batch_size
-    done = epoch + 1 - start_epoch
-    eta = (now - start_time) / done * (self.total_epochs - epoch - 1)
+    eta = clock.epoch_done(self.total_epochs - epoch - 1, now)
     logging.info(
         '[%s] epoch %d/%d %s lr=%.4g sparsity=%.3f loss=%.3f train_acc=%.3f '
         'test_acc=%.3f test_nll=%.3f%s | %.0f img/s, ETA %s',
@@ -387,7 +385,7 @@ class Run:
         (f" val_acc={results['validation/accuracy']:.3f}"
          if 'validation/accuracy' in results else ''),
         images / max(now - epoch_start, 1e-9),
-        time.strftime('%H:%M:%S', time.gmtime(eta)))
+        progress.format_duration(eta))
 
   def _ticket_writer(self, phase, on_ticket):
     """write(path) for the phase's ticket, or None if it has none."""
