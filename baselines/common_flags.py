@@ -5,9 +5,9 @@ names and meanings. Their defaults follow the paper (Appendix C) and, where
 it is silent, the FreeTickets authors' code, for every CIFAR binary, the dense
 baseline included: a global batch of 128 at LR 0.1 whatever the number of
 replicas, no warm-up, plain momentum 0.9 in PyTorch's formulation, weight
-decay 5e-4 (Keras l2 = 2.5e-4), LR / 10 at 50% and 75% of training. `num_cores` defaults to the
-strategy's replica count. Validators reject bad values before any data is
-read or model built.
+decay 5e-4 (Keras l2 = 2.5e-4), LR / 10 at 50% and 75% of training.
+`num_cores` defaults to the strategy's replica count. Validators reject bad
+values before any data is read or model built.
 """
 
 from absl import flags
@@ -48,11 +48,13 @@ def define_common_flags():
                      'L2 coefficient of every parameter. Keras adds '
                      '2 * l2 * w to the gradient: 2.5e-4 is the paper\'s '
                      'weight decay 5e-4.')
-  flags.DEFINE_float('lr_decay_ratio', 0.1, 'LR decay factor.')
+  flags.DEFINE_float('lr_decay_ratio', 0.1,
+                     'LR decay factor (not for edst.py: an error there).')
   flags.DEFINE_list('lr_decay_epochs', ['100', '150'],
                     'Epochs of LR decays, given for 200 epochs and scaled '
                     'to train_epochs (floored to whole epochs, as UB): '
-                    '50% and 75% of training.')
+                    '50% and 75% of training. Not for edst.py, whose '
+                    'refinement LRs are fixed (an error there).')
   flags.DEFINE_integer('lr_warmup_epochs', 0,
                        'Linear LR warm-up epochs (the paper warms up only '
                        'on ImageNet).')

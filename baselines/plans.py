@@ -1,4 +1,4 @@
-"""Training plans: the phases of EDST (Algorithm 1) and of a member; LR steps."""
+"""Training plans: EDST's phases (Algorithm 1), a member's phase; LR steps."""
 
 import math
 

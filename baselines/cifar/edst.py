@@ -50,6 +50,14 @@ def main(argv):
     experiment.apply_quick_mode(f, dict(exploration_epochs=2,
                                         refinement_epochs=2,
                                         train_epochs=None))
+  ignored = [f'--{name}' for name in ('lr_decay_epochs', 'lr_decay_ratio')
+             if f[name].present]
+  if ignored:
+    raise app.UsageError(
+        f'{" and ".join(ignored)}: EDST does not use LR decays. Its LRs are '
+        f'the paper\'s: the (batch-scaled) --base_learning_rate while '
+        f'exploring, 0.1x and then 0.01x of it in each refinement (Section '
+        f'3.3).')
   total = f.exploration_epochs + f.ensemble_size * f.refinement_epochs
   if f.train_epochs is not None and f.train_epochs != total:
     raise app.UsageError(

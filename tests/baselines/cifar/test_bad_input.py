@@ -98,6 +98,10 @@ CASES = {
                         '--train_epochs=10 must equal --exploration_epochs + '
                         '--ensemble_size * --refinement_epochs = 2 + 2 * 3 = '
                         '8', True),
+    'edst_lr_decays': ('edst', ['--lr_decay_epochs=60,120',
+                                '--lr_decay_ratio=0.2'],
+                       '--lr_decay_epochs and --lr_decay_ratio: EDST does '
+                       'not use LR decays', True),
     'corrupted_cifar100': ('edst', ['--dataset=cifar100',
                                     '--corruptions_interval=1'],
                            'needs --dataset=cifar10', True),
