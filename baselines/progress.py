@@ -1,4 +1,4 @@
-"""Progress of a long run: remaining-time estimate and its display."""
+"""Progress of a long run: remaining-time estimate, durations, LR display."""
 
 import time
 
@@ -33,3 +33,14 @@ def format_duration(seconds):
   minutes, secs = divmod(rest, 60)
   clock = f'{hours:02d}:{minutes:02d}:{secs:02d}'
   return f'{days}d {clock}' if days else clock
+
+
+def format_learning_rate(first, last):
+  """The LR applied over an epoch: '0.1', or '0.02→0.1' when it changed.
+
+  `first` and `last` are the LRs of the epoch's first and last steps, so a
+  warm-up epoch shows what it ramped through, not its first step's 0.
+  """
+  if f'{first:.4g}' == f'{last:.4g}':
+    return f'{first:.4g}'
+  return f'{first:.4g}→{last:.4g}'

@@ -341,6 +341,8 @@ class Run:
   def _train_one_epoch(self, phase, clock):
     epoch = self.completed_epochs
     lr = float(self.schedule(self.optimizer.iterations))
+    last_lr = float(self.schedule(self.optimizer.iterations +
+                                  self.steps_per_epoch - 1))
     epoch_start = time.time()
     for metric in self.train_metrics.values():
       metric.reset_state()
@@ -368,18 +370,20 @@ class Run:
       for key, value in results.items():
         tf.summary.scalar(key, value, step=epoch + 1)
     self.history.append({'epoch': epoch + 1, 'phase': phase.name, **results})
-    self._log_epoch(phase, epoch, results, epoch_start, clock)
+    self._log_epoch(phase, epoch, results, epoch_start, clock, last_lr)
     return results
 
-  def _log_epoch(self, phase, epoch, results, epoch_start, clock):
+  def _log_epoch(self, phase, epoch, results, epoch_start, clock, last_lr):
     now = time.time()
     images = self.steps_per_epoch * self.config.global_batch_size
     eta = clock.epoch_done(self.total_epochs - epoch - 1, now)
     logging.info(
-        '[%s] epoch %d/%d %s lr=%.4g sparsity=%.3f loss=%.3f train_acc=%.3f '
+        '[%s] epoch %d/%d %s lr=%s sparsity=%.3f loss=%.3f train_acc=%.3f '
         'test_acc=%.3f test_nll=%.3f%s | %.0f img/s, ETA %s',
         self.config.method, epoch + 1, self.total_epochs, phase.name,
-        results['train/learning_rate'], results['train/sparsity'],
+        progress.format_learning_rate(results['train/learning_rate'],
+                                      last_lr),
+        results['train/sparsity'],
         results['train/loss'], results['train/accuracy'],
         results['test/accuracy'], results['test/negative_log_likelihood'],
         (f" val_acc={results['validation/accuracy']:.3f}"

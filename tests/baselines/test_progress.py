@@ -32,5 +32,15 @@ class EtaClockTest(absltest.TestCase):
     self.assertEqual(clock.epoch_done(epochs_left=0, now=190.0), 0.0)
 
 
+class FormatLearningRateTest(absltest.TestCase):
+
+  def test_constant_or_first_to_last(self):
+    self.assertEqual(progress.format_learning_rate(0.1, 0.1), '0.1')
+    # A warm-up epoch: its first step's LR is 0, never shown alone.
+    self.assertEqual(progress.format_learning_rate(0.0, 0.0984375),
+                     '0→0.09844')
+    self.assertEqual(progress.format_learning_rate(0.01, 0.001), '0.01→0.001')
+
+
 if __name__ == '__main__':
   absltest.main()
