@@ -32,6 +32,9 @@ class DataError(ValueError):
   """Bad or missing data, found before training."""
 
 
+_PAD = 4  # Pixels of padding before the training crop.
+
+
 @dataclasses.dataclass(frozen=True)
 class Preprocessing:
   """Normalisation and training-crop padding of one training dataset.
@@ -55,7 +58,6 @@ class Preprocessing:
     return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
 
 
-_PAD = 4
 # The authors' loaders (sparselearning/utils.py of VITA-Group/FreeTickets).
 PREPROCESSING = {
     'cifar10': Preprocessing(mean=(0.4914, 0.4822, 0.4465),

@@ -404,9 +404,11 @@ class Run:
     if phase.reexplore_fraction is not None and self.hook is not None:
       batch = next(self._epoch_iterator(self.completed_epochs))
       masks = [l.mask.numpy() for l in self.hook.masked_layers]
-      active = sum(int(m.sum()) for m in masks)
-      if not self.hook.updater.update_dense_layers:
-        active = sum(int(m.sum()) for m in masks if m.min() == 0)
+      # The weights the update draws from: dense layers' only if it
+      # updates them.
+      updates_dense = self.hook.updater.update_dense_layers
+      active = sum(int(m.sum()) for m in masks
+                   if updates_dense or m.min() == 0)
       reset = int(self.hook.reexplore(batch, phase.reexplore_fraction))
       logging.info('[%s] re-exploration after %s: %d of %d active weights '
                    'dropped and regrown at 0 (%.4f; q = %.2f)',

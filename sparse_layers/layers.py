@@ -70,23 +70,30 @@ class _KeepInactiveZero(keras.constraints.Constraint):
 
 
 class MaskedLayerMixin:
-  """Mask variable, masked kernel and mask assignment shared by both layers."""
+  """Mask variable, masked kernel and mask assignment shared by both layers.
 
-  def _init_masking(self, inactive_gradient):
+  Put it before the Keras layer class in the bases: its `__init__`,
+  `get_config` and `build` extend the layer's.
+  """
+
+  def __init__(self, *args, inactive_gradient='dense', **kwargs):
+    super().__init__(*args, **kwargs)
     if inactive_gradient not in INACTIVE_GRADIENTS:
       raise ValueError(f'inactive_gradient must be one of '
                        f'{INACTIVE_GRADIENTS}, got {inactive_gradient!r}.')
     self.inactive_gradient = inactive_gradient
     self.kernel_constraint = _KeepInactiveZero(self, self.kernel_constraint)
 
-  def _masking_config(self, config):
-    """get_config: the user's kernel constraint and `inactive_gradient`."""
+  def get_config(self):
+    """The layer's config, with the user's constraint and inactive_gradient."""
+    config = super().get_config()
     config['kernel_constraint'] = keras.constraints.serialize(
         self.kernel_constraint.inner)
     config['inactive_gradient'] = self.inactive_gradient
     return config
 
-  def _build_mask(self):
+  def build(self, input_shape):
+    super().build(input_shape)
     self.mask = self.add_weight(
         name='mask',
         shape=self.kernel.shape,
@@ -142,17 +149,6 @@ class MaskedConv2D(MaskedLayerMixin, keras.layers.Conv2D):
   see the module docstring).
   """
 
-  def __init__(self, *args, inactive_gradient='dense', **kwargs):
-    super().__init__(*args, **kwargs)
-    self._init_masking(inactive_gradient)
-
-  def get_config(self):
-    return self._masking_config(super().get_config())
-
-  def build(self, input_shape):
-    super().build(input_shape)
-    self._build_mask()
-
   def convolution_op(self, inputs, kernel):
     return super().convolution_op(inputs, self.masked_kernel(kernel))
 
@@ -164,17 +160,6 @@ class MaskedDense(MaskedLayerMixin, keras.layers.Dense):
   the module docstring). Dense inputs of any rank >= 2 are supported; sparse
   and ragged inputs are not.
   """
-
-  def __init__(self, *args, inactive_gradient='dense', **kwargs):
-    super().__init__(*args, **kwargs)
-    self._init_masking(inactive_gradient)
-
-  def get_config(self):
-    return self._masking_config(super().get_config())
-
-  def build(self, input_shape):
-    super().build(input_shape)
-    self._build_mask()
 
   def call(self, inputs):
     if isinstance(inputs, (tf.SparseTensor, tf.RaggedTensor)):

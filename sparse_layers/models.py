@@ -17,7 +17,6 @@ _BN_MOMENTUM = 0.9
 _BN_EPSILON = 1e-5
 
 
-
 # The WRN's initialisers, as the authors' (and the original WRN's) PyTorch
 # code. A new instance per layer: one unseeded Keras initializer instance
 # returns the same values at every call.

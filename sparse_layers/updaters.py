@@ -155,10 +155,11 @@ class MaskUpdater:
     # Weights that keep their value: the kept ones (and, without
     # regrow_at_zero, those dropped and regrown at once).
     survivors = kept if self.regrow_at_zero else mask * new_mask
+    keep = tf.reshape(survivors, shape)
     layer.mask.assign(tf.reshape(new_mask, shape))
-    layer.kernel.assign(layer.kernel * tf.reshape(survivors, shape))
+    layer.kernel.assign(layer.kernel * keep)
     for slot in slots:
-      slot.assign(slot * tf.cast(tf.reshape(survivors, shape), slot.dtype))
+      slot.assign(slot * tf.cast(keep, slot.dtype))
     return tf.math.count_nonzero(new_mask * (1.0 - survivors), dtype=tf.int32)
 
 
