@@ -14,6 +14,7 @@ without download, an npz of the wrong shape, dtype or label range) raise
 
 import dataclasses
 import os
+import socket
 from typing import Optional
 
 import numpy as np
@@ -103,11 +104,35 @@ def load_npz(path, num_classes, name=None):
                int(x.shape[0]))
 
 
+# Where TFDS downloads each dataset from (its builders' URLs).
+_DOWNLOAD_HOSTS = {'cifar10': 'www.cs.toronto.edu',
+                   'cifar100': 'www.cs.toronto.edu'}
+
+
+def _check_reachable(name):
+  """Raises DataError at once if `name`'s download host cannot be reached.
+
+  TFDS would retry for minutes and end in a traceback.
+  """
+  host = _DOWNLOAD_HOSTS.get(name)
+  if host is None:
+    return
+  try:
+    socket.create_connection((host, 443), timeout=10).close()
+  except OSError as e:
+    raise DataError(
+        f'cannot download TFDS dataset {name!r} (--download_data): {host} '
+        f'is not reachable ({e}). Offline, pass local arrays '
+        f'(--train_npz/--test_npz) or a --data_dir where it is prepared.'
+    ) from e
+
+
 def load_tfds(name, split, data_dir=None, download=False):
   """Loads a TFDS split as (image, label) in file order."""
   try:
     builder = tfds.builder(name, data_dir=data_dir)
-    if download:
+    if download and not builder.is_prepared():
+      _check_reachable(name)
       builder.download_and_prepare()
     dataset = builder.as_dataset(split=split, shuffle_files=False,
                                  as_supervised=True)

@@ -1,6 +1,7 @@
 """Tests for baselines/data.py: npz validation, order, augmentation."""
 
 import os
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -50,6 +51,20 @@ class DataTest(tf.test.TestCase):
     with self.assertRaisesRegex(data.DataError,
                                 "'cifar10'.*--download_data"):
       data.load_tfds('cifar10', 'train', self.get_temp_dir(), download=False)
+
+  def test_unreachable_download_is_one_clear_error_at_once(self):
+    unreachable = OSError('[Errno -2] Name or service not known')
+    with mock.patch.object(data.socket, 'create_connection',
+                           side_effect=unreachable) as connect, \
+        mock.patch('tensorflow_datasets.core.DatasetBuilder.'
+                   'download_and_prepare') as download:
+      with self.assertRaisesRegex(
+          data.DataError, r"cannot download TFDS dataset 'cifar10' "
+          r'\(--download_data\): www.cs.toronto.edu is not reachable .*'
+          r'--train_npz/--test_npz'):
+        data.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
+    connect.assert_called_once()
+    download.assert_not_called()  # No minutes of retries.
 
   def test_epoch_order_is_a_function_of_seed_and_epoch(self):
     split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
