@@ -59,11 +59,23 @@ def define_common_flags():
                        'Linear LR warm-up epochs (the paper warms up only '
                        'on ImageNet).')
   flags.DEFINE_integer('train_epochs', 250, 'Training epochs.')
-  flags.DEFINE_integer('checkpoint_interval', 25, 'Epochs between checkpoints.')
+  flags.DEFINE_integer('checkpoint_interval', 25,
+                       'Epochs between checkpoints; -1: no periodic ones '
+                       '(as UB). Every phase end (ticket, re-exploration) '
+                       'is checkpointed either way.')
   flags.DEFINE_integer('corruptions_interval', -1,
-                       'CIFAR-10-C: > 0 evaluates the final ensemble on it '
-                       '(evaluation every N epochs during training is not '
-                       'implemented yet); -1: never.')
+                       'Corrupted test sets (CIFAR-10-C / CIFAR-100-C): the '
+                       'training model is evaluated on them every N epochs '
+                       '(test/{nll,accuracy,ece}_{corruption}_{severity}, '
+                       '..._mean_corrupted), and the ensemble at the end; '
+                       '-1: never.')
+  flags.DEFINE_string('cifar100_c_path', None,
+                      'CIFAR-100-C as UB reads it: a directory of '
+                      '{corruption}-{severity}.tfrecords (TFDS has none).')
+  flags.DEFINE_string('corrupted_npz_dir', None,
+                      'Offline route for corrupted data: a directory of '
+                      '{corruption}-{severity}.npz (x, y as --test_npz) for '
+                      'every corruption and severity of the dataset.')
   flags.DEFINE_integer('num_bins', 15, 'ECE bins.')
   flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
   flags.DEFINE_string('data_dir', None, 'TFDS data directory.')
@@ -187,8 +199,7 @@ def _is_layer_option(value):
 
 
 def _register_common_validators():
-  positive = ('per_core_batch_size', 'train_epochs', 'checkpoint_interval',
-              'num_bins', 'depth', 'width_multiplier', 'dense_epochs')
+  positive = ('per_core_batch_size', 'train_epochs', 'num_bins', 'depth', 'width_multiplier', 'dense_epochs')
   flags.register_validator('dropout_rate', lambda v: 0.0 <= v < 1.0,
                            '--dropout_rate must be in [0, 1).')
   flags.register_multi_flags_validator(
@@ -209,9 +220,9 @@ def _register_common_validators():
                            '--train_proportion must be in (0, 1].')
   flags.register_validator('depth', lambda v: v >= 10 and (v - 4) % 6 == 0,
                            '--depth must be 6n + 4 (10, 16, 22, 28, ...).')
-  flags.register_validator(
-      'corruptions_interval', lambda v: v == -1 or v >= 1,
-      '--corruptions_interval must be -1 (never) or >= 1.')
+  for name in ('corruptions_interval', 'checkpoint_interval'):
+    flags.register_validator(name, lambda v: v == -1 or v >= 1,
+                             f'--{name} must be -1 (never) or >= 1.')
   flags.register_validator(
       'ood_npz', lambda v: all('=' in item for item in v),
       '--ood_npz entries must be name=path.npz.')

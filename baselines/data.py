@@ -26,6 +26,16 @@ CORRUPTIONS = ('gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur',
                'frosted_glass_blur', 'motion_blur', 'zoom_blur', 'snow',
                'frost', 'fog', 'brightness', 'contrast', 'elastic', 'pixelate',
                'jpeg_compression')
+# UB's CIFAR-100-C corruptions (uncertainty_baselines/datasets/
+# cifar100_corrupted.py): 17 types, `glass_blur` for CIFAR-10's
+# `frosted_glass_blur`.
+CIFAR100_CORRUPTIONS = ('brightness', 'contrast', 'defocus_blur',
+                        'elastic_transform', 'fog', 'frost', 'glass_blur',
+                        'gaussian_blur', 'gaussian_noise', 'impulse_noise',
+                        'jpeg_compression', 'pixelate', 'saturate',
+                        'shot_noise', 'spatter', 'speckle_noise', 'zoom_blur')
+CORRUPTIONS_OF = {'cifar10': CORRUPTIONS, 'cifar100': CIFAR100_CORRUPTIONS}
+SEVERITIES = (1, 2, 3, 4, 5)
 IMAGE_SHAPE = (32, 32, 3)
 
 
@@ -146,6 +156,71 @@ def load_tfds(name, split, data_dir=None, download=False):
         f'(--train_npz/--test_npz). ({type(e).__name__}: {e})') from e
   dataset = dataset.map(lambda x, y: (x, tf.cast(y, tf.int64)))
   return Split(f'{name}/{split}', dataset, int(num_examples))
+
+
+def load_cifar100_c(path, corruption, severity):
+  """A CIFAR-100-C split from UB's --cifar100_c_path layout.
+
+  `path`/{corruption}-{severity}.tfrecords, each record a tf.train.Example
+  with `image` (raw uint8 bytes of 32x32x3) and `label` (int64), as UB's
+  `Cifar100CorruptedDataset` reads them.
+  """
+  filename = os.path.join(path, f'{corruption}-{severity}.tfrecords')
+  if not tf.io.gfile.exists(filename):
+    raise DataError(f'CIFAR-100-C file not found: {filename} (UB\'s '
+                    f'--cifar100_c_path layout: one {{corruption}}-{{severity}}'
+                    f'.tfrecords per corruption and severity).')
+  features = {'image': tf.io.FixedLenFeature([], tf.string),
+              'label': tf.io.FixedLenFeature([], tf.int64)}
+
+  def parse(record):
+    example = tf.io.parse_single_example(record, features)
+    image = tf.reshape(tf.io.decode_raw(example['image'], tf.uint8),
+                       IMAGE_SHAPE)
+    return image, example['label']
+
+  dataset = tf.data.TFRecordDataset(filename).map(parse)
+  try:
+    num_examples = _num_examples(dataset)
+  except tf.errors.OpError as e:
+    raise DataError(f'{filename}: not CIFAR-100-C TFRecords '
+                    f'({type(e).__name__}: {e.message[:200]}).') from e
+  return Split(f'cifar100_corrupted/{corruption}_{severity}', dataset,
+               num_examples)
+
+
+def load_corrupted(dataset_name, num_classes, data_dir=None, download=False,
+                   cifar100_c_path=None, npz_dir=None):
+  """Every (corruption, severity) split of CIFAR-10-C or CIFAR-100-C.
+
+  From `npz_dir`/{corruption}-{severity}.npz (x, y as `load_npz`) if given;
+  else CIFAR-10-C from TFDS (`cifar10_corrupted`) and CIFAR-100-C from
+  UB's `cifar100_c_path`.
+
+  Returns:
+    dict (corruption, severity) -> Split.
+  """
+  corruptions = CORRUPTIONS_OF[dataset_name]
+  keys = [(c, s) for c in corruptions for s in SEVERITIES]
+  if npz_dir:
+    missing = [f'{c}-{s}.npz' for c, s in keys
+               if not os.path.exists(os.path.join(npz_dir, f'{c}-{s}.npz'))]
+    if missing:
+      raise DataError(f'--corrupted_npz_dir={npz_dir} lacks {len(missing)} '
+                      f'of the {len(keys)} files of {dataset_name}-C, e.g. '
+                      f'{missing[:3]}.')
+    return {(c, s): load_npz(os.path.join(npz_dir, f'{c}-{s}.npz'),
+                             num_classes, f'{dataset_name}_corrupted/{c}_{s}')
+            for c, s in keys}
+  if dataset_name == 'cifar100':
+    if not cifar100_c_path:
+      raise DataError('corrupted evaluation of CIFAR-100 needs '
+                      '--cifar100_c_path (UB\'s CIFAR-100-C TFRecords) or '
+                      '--corrupted_npz_dir; TFDS has no CIFAR-100-C.')
+    return {(c, s): load_cifar100_c(cifar100_c_path, c, s) for c, s in keys}
+  return {(c, s): load_tfds(f'cifar10_corrupted/{c}_{s}', 'test', data_dir,
+                            download)
+          for c, s in keys}
 
 
 def _num_examples(dataset):

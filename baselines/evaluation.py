@@ -34,9 +34,14 @@ def model_metrics(probs, labels, prefix='test/', num_bins=15):
 
 
 def ensemble_metrics(member_probs, labels, num_bins=15):
-  """UB keys of an ensemble: test/{nll,accuracy,ece}, members, diversity."""
+  """UB keys of an ensemble: test/{nll,accuracy,ece}, members, diversity.
+
+  Also UB ensemble.py's test/gibbs_cross_entropy (the members' mean NLL).
+  """
   ensemble = metrics.ensemble_probs(member_probs)
   result = model_metrics(ensemble, labels, 'test/', num_bins)
+  result['test/gibbs_cross_entropy'] = metrics.gibbs_cross_entropy(
+      member_probs, labels)
   for i, probs in enumerate(member_probs):
     member = metrics.model_metrics(probs, labels, num_bins)
     result[f'test/nll_member_{i}'] = member['negative_log_likelihood']

@@ -12,7 +12,7 @@ import logging as pylogging
 import math
 import os
 import sys
-from typing import Dict
+from typing import Dict, Optional
 
 from absl import app
 from absl import logging
@@ -21,12 +21,14 @@ import tensorflow as tf
 from baselines import common_flags
 from baselines import data
 from baselines import evaluation
+from baselines import model_spec as model_spec_lib
 from baselines import plans
 from baselines import reporting
+from baselines import run_identity
 from baselines import tickets
 from baselines import train_loop
 from sparse_layers import hook as hook_lib
-from sparse_layers import models
+from sparse_layers import layers as masked_layers
 from sparse_layers import schedules
 from sparse_layers import sparse_init
 from sparse_layers import updaters
@@ -119,40 +121,48 @@ class Experiment:
   flag_values: object
   ood_splits: Dict[str, data.Split]
   corrupted_splits: Dict[tuple, data.Split]
+  identity: Optional[dict] = None
 
   @classmethod
-  def from_flags(cls, flag_values, method):
-    """Validates the data and builds the strategy; no training happens.
+  def from_flags(cls, flag_values, method, masked=True, evaluate_only=False):
+    """Validates the data and the output directory; no training happens.
+
+    Args:
+      flag_values: the parsed flags.
+      method: the method's name (FLOPs, logs, run identity).
+      masked: whether the method trains masked (sparse) networks.
+      evaluate_only: load only the test (OOD, corrupted) data, no training
+        data (ensemble.py); its members bring their own model specs.
 
     Raises:
-      app.UsageError: on bad data or settings (the binary exits non-zero
-        with the message, before any training).
+      app.UsageError: on bad data or settings, or an output directory of
+        another run (the binary exits non-zero with the message, before
+        any training and before anything is written there).
     """
     try:
-      return cls._from_flags(flag_values, method)
+      return cls._from_flags(flag_values, method, masked, evaluate_only)
     except (data.DataError, ValueError) as e:
       raise app.UsageError(str(e)) from e
 
   @classmethod
-  def _from_flags(cls, flag_values, method):
+  def _from_flags(cls, flag_values, method, masked, evaluate_only):
     f = flag_values
     # TF's checkpoint saver logs every write at INFO; keep our progress lines.
     logging.get_absl_logger().addFilter(_DropCheckpointNoise())
-    check_writable(f.output_dir)
     if f.deterministic:
       tf.config.experimental.enable_op_determinism()
     num_classes = common_flags.num_classes(f.dataset)
-    train, validation, test = load_train_test(f, num_classes)
+    if evaluate_only:
+      train, validation, test = None, None, load_test(f, num_classes)
+    else:
+      train, validation, test = load_train_test(f, num_classes)
     ood = load_ood(f) if f.eval_on_ood else {}
     corrupted = {}
     if f.corruptions_interval > 0:
-      if f.dataset != 'cifar10':
-        raise data.DataError('corrupted evaluation (CIFAR-10-C) needs '
-                             '--dataset=cifar10.')
-      corrupted = {(c, i): data.take(data.load_tfds(
-          f'cifar10_corrupted/{c}_{i}', 'test', f.data_dir, f.download_data),
-                                     f.test_examples)
-                   for c in data.CORRUPTIONS for i in range(1, 6)}
+      corrupted = {key: data.take(split, f.test_examples)
+                   for key, split in data.load_corrupted(
+                       f.dataset, num_classes, f.data_dir, f.download_data,
+                       f.cifar100_c_path, f.corrupted_npz_dir).items()}
     strategy = make_strategy(f.tpu, f.use_gpu)
     replicas = strategy.num_replicas_in_sync
     if f.num_cores is not None and f.num_cores != replicas:
@@ -161,6 +171,12 @@ class Experiment:
     if f.use_bfloat16:
       keras.mixed_precision.set_global_policy('mixed_bfloat16')
     batch = common_flags.global_batch_size(f.per_core_batch_size, replicas)
+    identity = run_identity.make_identity(
+        method, f, batch,
+        None if evaluate_only else model_spec_from_flags(f, masked))
+    run_identity.check(f.output_dir, identity)
+    check_writable(f.output_dir)
+    run_identity.record(f.output_dir, identity)
     config = train_loop.RunConfig(
         output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
         base_learning_rate=common_flags.scaled_learning_rate(
@@ -172,13 +188,15 @@ class Experiment:
         validation_split=validation, test_split=test,
         num_classes=num_classes,
         preprocessing=data.PREPROCESSING[f.dataset],
-        ticket_selection=f.ticket_selection)
-    logging.info('%s: %d replicas, global batch %d, base LR %.4g, %d train / '
+        ticket_selection=f.ticket_selection, corrupted_splits=corrupted,
+        corruptions_interval=f.corruptions_interval)
+    logging.info('%s: %d replicas, global batch %d, base LR %.4g, %s train / '
                  '%s%d test examples', method, replicas, batch,
-                 config.base_learning_rate, train.num_examples,
+                 config.base_learning_rate,
+                 train.num_examples if train else 'no',
                  f'{validation.num_examples} validation / ' if validation
                  else '', test.num_examples)
-    return cls(strategy, config, f, ood, corrupted)
+    return cls(strategy, config, f, ood, corrupted, identity)
 
   @property
   def steps_per_epoch(self):
@@ -207,10 +225,9 @@ class Experiment:
       # --inactive_gradient; the layers' default serves them.
       inactive_gradient = (f.inactive_gradient if 'inactive_gradient' in f
                            else 'dense')
-      model = models.wide_resnet(
-          (32, 32, 3), f.depth, f.width_multiplier, self.config.num_classes,
-          l2=f.l2, masked=masked, sync_batch_norm=f.sync_batch_norm,
-          dropout_rate=f.dropout_rate, inactive_gradient=inactive_gradient)
+      model = model_spec_from_flags(f, masked).build(
+          l2=f.l2, sync_batch_norm=f.sync_batch_norm,
+          inactive_gradient=inactive_gradient)
       if masked and draw_masks:
         sparse_init.sparsify(
             model, f.sparsity, f.distribution, f.erk_power_scale,
@@ -257,13 +274,22 @@ class Experiment:
                                    self.flag_values.train_epochs)
 
   def save_ticket(self, index, run, path):
-    """`on_ticket` callback of train_loop.Run: writes ticket `index`."""
+    """`on_ticket` callback of train_loop.Run: writes ticket `index`.
+
+    Its ticket.json describes it: the model spec that rebuilds it, the
+    method, sparsity, test metrics and the run's identity.
+    """
     probs, labels = run.test_predictions()
     info = {'index': index, 'epoch': run.completed_epochs,
+            'method': self.config.method,
+            'model': model_spec_from_flags(
+                self.flag_values,
+                bool(masked_layers.masked_layers(run.model))).to_json(),
             'sparsity': run.sparsity(),
             'path': os.path.relpath(
                 tickets.ticket_dir(self.config.output_dir, index),
                 self.config.output_dir),
+            'run_identity': self.identity,
             **evaluation.model_metrics(probs, labels, 'test/',
                                        self.config.num_bins)}
     if run.history and 'validation/accuracy' in run.history[-1]:
@@ -291,9 +317,16 @@ class Experiment:
     histories = {}
     steps = epochs * self.steps_per_epoch
     for j in member_indices:
-      if tickets.is_complete(tickets.ticket_dir(self.config.output_dir, j)):
-        logging.info('[%s] member %d already has a ticket; skipped.',
-                     self.config.method, j)
+      path = tickets.ticket_dir(self.config.output_dir, j)
+      if tickets.is_complete(path):
+        stored = tickets.load_info(path).get('run_identity') or {}
+        differ = run_identity.differences(stored, self.identity)
+        if differ:
+          raise app.UsageError(
+              f'{path} is a ticket of another run; use a new --output_dir. '
+              f'Its ticket.json differs: {"; ".join(differ)}')
+        logging.info('[%s] member %d already has a ticket of this run; '
+                     'skipped.', self.config.method, j)
         continue
       seed = self.config.seed + j
       config = dataclasses.replace(self.config, seed=seed)
@@ -309,8 +342,21 @@ class Experiment:
           summary_dir=os.path.join(self.config.output_dir, 'summaries',
                                    f'member_{j}'))
       run.train(on_ticket=self.save_ticket)
+      with run.writer.as_default():
+        last = run.history[-1] if run.history else None
+        reporting.write_hparams(self, last, member_index=j, seed=seed)
       histories[str(j)] = run.history
     return histories
+
+
+def model_spec_from_flags(flag_values, masked):
+  """The `model_spec.ModelSpec` of the WRN the flags describe."""
+  f = flag_values
+  return model_spec_lib.ModelSpec(
+      depth=f.depth, width_multiplier=f.width_multiplier,
+      num_classes=common_flags.num_classes(f.dataset),
+      input_shape=data.IMAGE_SHAPE, masked=masked, dataset=f.dataset,
+      dropout_rate=f.dropout_rate)
 
 
 def member_indices(flag_values):
@@ -341,7 +387,7 @@ def run_members(flag_values, method, updater_name, masked):
   if f.quick:
     apply_quick_mode(f, dict(train_epochs=3))
   members = member_indices(f)
-  exp = Experiment.from_flags(f, method)
+  exp = Experiment.from_flags(f, method, masked)
   if masked and updater_name is None:
     updater_name = exp.updater_name()
   histories = exp.train_members(members, masked, updater_name, f.train_epochs,
@@ -360,17 +406,24 @@ def load_train_test(f, num_classes):
     raise data.DataError('--train_npz and --test_npz go together.')
   if f.train_npz:
     train = data.load_npz(f.train_npz, num_classes, 'train_npz')
-    test = data.load_npz(f.test_npz, num_classes, 'test_npz')
   else:
     train = data.load_tfds(f.dataset, 'train', f.data_dir, f.download_data)
-    test = data.load_tfds(f.dataset, 'test', f.data_dir, f.download_data)
+  test = load_test(f, num_classes)
   validation = None
   if f.train_proportion < 1.0:
     kept = math.floor(train.num_examples * f.train_proportion)
     validation = data.skip(train, kept)
     train = data.take(train, kept)
-  return (data.take(train, f.train_examples), validation,
-          data.take(test, f.test_examples))
+  return data.take(train, f.train_examples), validation, test
+
+
+def load_test(f, num_classes):
+  """The test split (its first --test_examples) from --test_npz or TFDS."""
+  if f.test_npz:
+    test = data.load_npz(f.test_npz, num_classes, 'test_npz')
+  else:
+    test = data.load_tfds(f.dataset, 'test', f.data_dir, f.download_data)
+  return data.take(test, f.test_examples)
 
 
 def load_ood(f):

@@ -61,6 +61,16 @@ def ensemble_probs(member_probs):
   return np.mean(np.asarray(member_probs, np.float64), axis=0)
 
 
+def gibbs_cross_entropy(member_probs, labels):
+  """UB ensemble.py's Gibbs cross entropy: the members' mean NLL.
+
+  E_m[-log p_m(y | x)] averaged over examples (the expected loss of one
+  member drawn at random), against the ensemble's -log E_m[p_m(y | x)].
+  """
+  return float(np.mean([negative_log_likelihood(p, labels)
+                        for p in member_probs]))
+
+
 def diversity(member_probs):
   """RM's AveragePairwiseDiversity over pairs i < j (needs M >= 2).
 

@@ -20,6 +20,9 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
   """EDST: exploration at the base LR, then M refinements, each ending in a
   ticket and (but the last) followed by a re-exploration of rate q.
 
+  Refinement j (0-based) ends in ticket j, as member j of the ensemble's
+  `test/*_member_j` metrics.
+
   M = (t_total - t_ex) / t_re (Section 3.3).
   """
   phases = [train_loop.Phase('exploration', exploration_epochs,
@@ -27,7 +30,7 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
   for j in range(ensemble_size):
     last = j == ensemble_size - 1
     phases.append(train_loop.Phase(
-        f'refinement_{j + 1}', refinement_epochs,
+        f'refinement_{j}', refinement_epochs,
         refinement_lr(refinement_epochs),
         ticket_index=j,
         reexplore_fraction=None if last else reexploration_fraction))
@@ -36,7 +39,7 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
 
 def member_phases(epochs, lr_multipliers, ticket_index):
   """One independently trained member (DST / static / dense): one phase."""
-  return [train_loop.Phase(f'member_{ticket_index + 1}', epochs,
+  return [train_loop.Phase(f'member_{ticket_index}', epochs,
                            tuple(lr_multipliers), ticket_index=ticket_index)]
 
 

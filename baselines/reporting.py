@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from baselines import evaluation
 from baselines import files
+from baselines import run_identity
 from baselines import tickets
 from sparse_layers import flops
 from sparse_layers import layers as masked_layers
@@ -47,10 +48,13 @@ def report(exp, ticket_paths: List[str], model_fn, history,
   results = evaluate_ensemble(
       exp, [probs for probs, _ in predictions], predictions[0][1],
       lambda: _restore_members(exp, ticket_paths, model_fn))
+  table = ticket_table(infos, results)
   payload = write_results(
       exp, results,
-      {'tickets': infos, 'flops': train_flops, 'history': history}, step,
-      train_flops)
+      {'tickets': infos, 'flops': train_flops, 'history': history,
+       'ticket_table': table}, step, train_flops)
+  logging.info('[%s] tickets and their ensemble:\n%s', exp.config.method,
+               format_table(table))
   logging.info('[%s] ensemble of %d: test accuracy %.4f, NLL %.4f, ECE '
                '%.4f; training FLOPs %.3fx a dense model',
                exp.config.method, len(ticket_paths),
@@ -58,6 +62,39 @@ def report(exp, ticket_paths: List[str], model_fn, history,
                results['test/negative_log_likelihood'], results['test/ece'],
                train_flops.get('train_flops_ratio', float('nan')))
   return payload
+
+
+TABLE_COLUMNS = (('accuracy', 'test/accuracy'),
+                 ('nll', 'test/negative_log_likelihood'),
+                 ('ece', 'test/ece'))
+
+
+def ticket_table(infos, results):
+  """Rows of each ticket and of their ensemble: accuracy, NLL, ECE, sparsity.
+
+  The ensemble's sparsity is the tickets' mean (each forward pass is one
+  ticket's).
+  """
+  rows = []
+  for info in infos:
+    row = {'name': f'ticket_{info["index"]}', 'sparsity': info['sparsity']}
+    row.update({name: info[key] for name, key in TABLE_COLUMNS})
+    rows.append(row)
+  ensemble = {'name': f'ensemble of {len(infos)}',
+              'sparsity': float(np.mean([i['sparsity'] for i in infos]))}
+  ensemble.update({name: results[key] for name, key in TABLE_COLUMNS})
+  return rows + [ensemble]
+
+
+def format_table(rows):
+  """A fixed-width text table of `ticket_table` rows."""
+  names = ('accuracy', 'nll', 'ece', 'sparsity')
+  width = max(len(r['name']) for r in rows)
+  lines = [f'{"":{width}}  ' + '  '.join(f'{n:>8}' for n in names)]
+  for r in rows:
+    lines.append(f'{r["name"]:{width}}  ' +
+                 '  '.join(f'{r[n]:8.4f}' for n in names))
+  return '\n'.join(lines)
 
 
 def evaluate_ensemble(exp, member_probs, labels, members_fn):
@@ -100,9 +137,9 @@ def write_results(exp, results, extra, step, scalars=None):
     for key, value in (scalars or {}).items():
       if isinstance(value, (int, float)):
         tf.summary.scalar(f'flops/{key}', value, step=step)
-    _write_hparams(exp)
+    write_hparams(exp, results)
   payload = {'metrics': results, 'method': exp.config.method,
-             'flags': exp.flag_values.flags_into_string(), **extra}
+             'flags': run_identity.project_flags(exp.flag_values), **extra}
   files.write_json_atomic(
       os.path.join(exp.config.output_dir, 'metrics.json'), payload)
   return payload
@@ -143,18 +180,37 @@ def flops_report(exp, model, method, ensemble_size, train_epochs,
   return {**figures, 'dense_epochs': f.dense_epochs}
 
 
-def _write_hparams(exp):
-  """UB writes the run's hyper-parameters at the end (TensorBoard HParams).
+# Metrics shown against the hyper-parameters in TensorBoard's HParams tab.
+HPARAM_METRICS = ('test/accuracy', 'test/negative_log_likelihood', 'test/ece')
 
-  Unset flags (None) are left out; the global batch is written as used.
+
+def hparams(exp, **extra):
+  """The run's hyper-parameters: the method, global batch and every flag of
+  the project that can change the result (`run_identity`), as TensorBoard
+  HParams values (lists joined by commas; unset flags left out).
+  """
+  values = {'method': exp.config.method,
+            'global_batch_size': exp.config.global_batch_size}
+  for name, value in run_identity.project_flags(exp.flag_values).items():
+    if name in run_identity.NEUTRAL_FLAGS or value is None:
+      continue
+    values[name] = ','.join(map(str, value)) if isinstance(value,
+                                                           list) else value
+  values.update(extra)
+  return values
+
+
+def write_hparams(exp, results=None, **extra):
+  """UB writes the run's hyper-parameters (TensorBoard HParams) at the end.
+
+  Into the default summary writer: an hparams config (every hparam, and
+  `HPARAM_METRICS` found in `results`) and this run's values. Members call
+  it with `member_index` in their own summary directory.
   """
   from tensorboard.plugins.hparams import api as hp  # pylint: disable=g-import-not-at-top
-  flag_values = exp.flag_values
-  simple = {'global_batch_size': exp.config.global_batch_size}
-  for name in ('sparsity', 'ensemble_size', 'seed', 'per_core_batch_size',
-               'base_learning_rate', 'l2', 'depth', 'width_multiplier',
-               'dataset', 'distribution', 'update_interval', 'drop_fraction',
-               'inactive_gradient', 'ticket_selection'):
-    if name in flag_values and flag_values[name].value is not None:
-      simple[name] = flag_values[name].value
-  hp.hparams(simple)
+  values = hparams(exp, **extra)
+  metrics = [hp.Metric(key) for key in HPARAM_METRICS
+             if results is None or key in results]
+  hp.hparams_config(hparams=[hp.HParam(name) for name in values],
+                    metrics=metrics)
+  hp.hparams(values)

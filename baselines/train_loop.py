@@ -18,7 +18,7 @@ import dataclasses
 import json
 import os
 import time
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from absl import logging
 import numpy as np
@@ -102,7 +102,10 @@ def plan_learning_rate(phases, steps_per_epoch, base_learning_rate,
 class RunConfig:
   """What a run needs from the command line (library code reads no flags).
 
+  checkpoint_interval: epochs between checkpoints; -1: only at phase ends.
   validation_split: evaluated every epoch when given (`validation/*`).
+  corrupted_splits: (corruption, severity) -> Split, evaluated every
+    `corruptions_interval` epochs (UB's corrupted keys; -1: never).
   momentum_style: of SGD's momentum, one of `optimizers.MOMENTUM_STYLES`.
   ticket_selection: one of `ticket_selection.SELECTIONS`:
     'end_of_phase' (Algorithm 1) or 'best_validation' (needs a validation
@@ -125,6 +128,9 @@ class RunConfig:
   momentum_style: str = 'pytorch'
   validation_split: Optional[data.Split] = None
   ticket_selection: str = 'end_of_phase'
+  corrupted_splits: Dict[Tuple[str, int], data.Split] = dataclasses.field(
+      default_factory=dict)
+  corruptions_interval: int = -1
 
 
 class Run:
@@ -325,7 +331,8 @@ class Run:
         if on_epoch_end:
           on_epoch_end(self)
         faults.crash_point(f'{self.run_name}:epoch_end:{self.completed_epochs}')
-        if self.completed_epochs % self.config.checkpoint_interval == 0:
+        interval = self.config.checkpoint_interval
+        if interval > 0 and self.completed_epochs % interval == 0:
           self._save()
       if _int(self.completed_phases) <= phase_index:
         self._end_phase(phase, write)
@@ -348,6 +355,7 @@ class Run:
       metric.reset_state()
     first_step = _int(self.optimizer.iterations)
     self._train_epoch(self._epoch_iterator(epoch))
+    train_seconds = time.time() - epoch_start
     if _int(self.nonfinite_step) >= 0:
       step = _int(self.nonfinite_step)
       raise NonFiniteLossError(
@@ -357,9 +365,19 @@ class Run:
           f'the last good checkpoint is {self.manager.latest_checkpoint}')
     self.epoch.assign_add(1)
     results = {k: float(m.result()) for k, m in self.train_metrics.items()}
+    results['train/ms_per_example'] = 1000.0 * train_seconds / (
+        self.steps_per_epoch * self.config.global_batch_size)
+    test_start = time.time()
     probs, labels = self.test_predictions()
+    results['test/ms_per_example'] = (1000.0 * (time.time() - test_start) /
+                                      max(len(labels), 1))
     results.update(evaluation.model_metrics(probs, labels, 'test/',
                                             self.config.num_bins))
+    interval = self.config.corruptions_interval
+    if (interval > 0 and self.config.corrupted_splits and
+        self.completed_epochs % interval == 0):
+      results.update(evaluation.corrupted_metrics(
+          self._predict, self.config.corrupted_splits, self.config.num_bins))
     if self.config.validation_split is not None:
       probs, labels = self._predict(self.config.validation_split)
       results.update(evaluation.model_metrics(probs, labels, 'validation/',
@@ -386,8 +404,10 @@ class Run:
         results['train/sparsity'],
         results['train/loss'], results['train/accuracy'],
         results['test/accuracy'], results['test/negative_log_likelihood'],
-        (f" val_acc={results['validation/accuracy']:.3f}"
-         if 'validation/accuracy' in results else ''),
+        ''.join(f' {name}={results[key]:.3f}' for name, key in (
+            ('val_acc', 'validation/accuracy'),
+            ('corrupted_acc', 'test/accuracy_mean_corrupted'))
+                if key in results),
         images / max(now - epoch_start, 1e-9),
         progress.format_duration(eta))
 

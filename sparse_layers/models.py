@@ -16,6 +16,10 @@ from sparse_layers.keras_alias import keras
 _BN_MOMENTUM = 0.9
 _BN_EPSILON = 1e-5
 
+# Names `wide_resnet`'s layout (layer names, shortcut placement), stored
+# with tickets: change it whenever the layout changes.
+WIDE_RESNET_LAYOUT = 'original_wrn_preact_shortcut_v1'
+
 
 # The WRN's initialisers, as the authors' (and the original WRN's) PyTorch
 # code. A new instance per layer: one unseeded Keras initializer instance

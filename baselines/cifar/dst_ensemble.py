@@ -21,6 +21,8 @@ from baselines import experiment
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)
 common_flags.define_member_flags(ensemble_size=3)
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
 FLAGS = flags.FLAGS
 
 

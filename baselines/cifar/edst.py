@@ -38,6 +38,8 @@ flags.register_validator('refinement_epochs', lambda v: v >= 1,
                          '--refinement_epochs must be >= 1.')
 flags.register_validator('reexploration_fraction', lambda v: 0.0 <= v <= 1.0,
                          '--reexploration_fraction must be in [0, 1].')
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
 FLAGS = flags.FLAGS
 FLAGS.set_default('train_epochs', None)
 

@@ -1,12 +1,17 @@
 r"""Evaluates saved tickets or checkpoints (dense or sparse) as an ensemble.
 
-Like UB's ensemble.py: each member is restored into a WRN of the flags'
-depth / width / dataset, predicts the test set, and the ensemble's UB metrics
-(ensemble NLL / accuracy / ECE, per-member metrics, diversity; CIFAR-10-C with
---corruptions_interval > 0; OOD with --eval_on_ood) go to
-output_dir/summaries and output_dir/metrics.json. A member is a ticket
-directory, a checkpoint directory or a checkpoint prefix; masks in a
-checkpoint are used, and dense checkpoints load into the dense model.
+Like UB's ensemble.py: each member predicts the test set, and the ensemble's
+UB metrics (ensemble NLL / accuracy / ECE, Gibbs cross entropy, per-member
+metrics, diversity; corrupted data with --corruptions_interval > 0; OOD with
+--eval_on_ood) go to output_dir/summaries and output_dir/metrics.json.
+
+A ticket directory (with ticket.json) is rebuilt from its own model spec
+(architecture, depth, width, classes, input shape, dataset): no model flags
+and no training data are needed, and the test set is that of the tickets'
+dataset. Tickets of different datasets or input shapes are refused. A plain
+checkpoint directory or prefix is built from --depth / --width_multiplier /
+--dataset; masks in a checkpoint are used, and dense checkpoints load into
+the dense model.
 
   python baselines/cifar/ensemble.py --checkpoint_dirs=/tmp/edst/tickets/ticket_0,/tmp/edst/tickets/ticket_1 \
       --output_dir=/tmp/edst_ensemble
@@ -19,21 +24,81 @@ from absl import logging
 from baselines import common_flags
 from baselines import evaluation
 from baselines import experiment
+from baselines import model_spec as model_spec_lib
 from baselines import reporting
 from baselines import tickets
 
 common_flags.define_common_flags()
 flags.DEFINE_list('checkpoint_dirs', [],
                   'Members: ticket dirs, checkpoint dirs or prefixes.')
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
 FLAGS = flags.FLAGS
 
+# Flags a ticket's model spec replaces (ticket field, flag).
+_SPEC_FLAGS = (('depth', 'depth'), ('width_multiplier', 'width_multiplier'),
+               ('dataset', 'dataset'))
 
-def restore_member(exp, path):
-  """A masked model restored from `path`, else a dense one."""
+
+def ticket_specs(paths):
+  """{path: ModelSpec} of the members that are tickets (have ticket.json).
+
+  Raises:
+    app.UsageError: on a ticket without a usable spec, or tickets of
+      different datasets or input shapes.
+  """
+  specs = {}
+  for path in paths:
+    if not tickets.is_complete(path):
+      continue
+    info = tickets.load_info(path)
+    if 'model' not in info:
+      raise app.UsageError(f'{path}/ticket.json has no model spec (a ticket '
+                           f'of an older version); pass its checkpoint '
+                           f'prefix {path}/model with the model flags.')
+    try:
+      specs[path] = model_spec_lib.ModelSpec.from_json(info['model'], path)
+    except ValueError as e:
+      raise app.UsageError(str(e)) from e
+  for field in ('dataset', 'input_shape', 'num_classes'):
+    values = {getattr(s, field) for s in specs.values()}
+    if len(values) > 1:
+      listing = ', '.join(f'{p}: {getattr(s, field)}'
+                          for p, s in specs.items())
+      raise app.UsageError(f'the tickets differ in {field} ({listing}); an '
+                           f'ensemble needs one test set.')
+  return specs
+
+
+def adopt_ticket_flags(flag_values, specs):
+  """Sets --dataset (and, for plain checkpoints, the model flags) from the
+  tickets; a flag given on the command line that contradicts them is an
+  error, never silently replaced.
+  """
+  if not specs:
+    return
+  first = next(iter(specs.values()))
+  for field, name in _SPEC_FLAGS:
+    values = {getattr(s, field) for s in specs.values()}
+    if flag_values[name].present and values != {flag_values[name].value}:
+      raise app.UsageError(
+          f'--{name}={flag_values[name].value} contradicts the tickets '
+          f'({", ".join(map(str, sorted(values)))}); leave it unset.')
+    if len(values) == 1 and flag_values[name].value != getattr(first, field):
+      logging.info('--%s=%s from the tickets.', name, getattr(first, field))
+      setattr(flag_values, name, getattr(first, field))
+
+
+def restore_member(exp, path, spec=None):
+  """The member at `path`: from its ticket's spec, else from the flags
+  (masked if the checkpoint has masks, else dense)."""
   errors = []
-  for masked in (True, False):
+  candidates = ([spec] if spec else
+                [experiment.model_spec_from_flags(exp.flag_values, masked)
+                 for masked in (True, False)])
+  for candidate in candidates:
     with exp.strategy.scope():
-      model = exp.model_fn(masked=masked, seed=0, draw_masks=False)()
+      model = candidate.build()
     try:
       tickets.restore_model(path, model)
       return model
@@ -48,9 +113,12 @@ def main(argv):
   f = FLAGS
   if not f.checkpoint_dirs:
     raise app.UsageError('--checkpoint_dirs needs at least one member.')
-  exp = experiment.Experiment.from_flags(f, 'ensemble')
+  specs = ticket_specs(f.checkpoint_dirs)
+  adopt_ticket_flags(f, specs)
+  exp = experiment.Experiment.from_flags(f, 'ensemble', evaluate_only=True)
   try:
-    members = [restore_member(exp, path) for path in f.checkpoint_dirs]
+    members = [restore_member(exp, path, specs.get(path))
+               for path in f.checkpoint_dirs]
   except ValueError as e:
     raise app.UsageError(str(e)) from e
   predictions = [evaluation.predict(m, exp.config.test_split,

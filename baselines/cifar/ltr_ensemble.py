@@ -45,6 +45,8 @@ flags.register_multi_flags_validator(
     ['ltr_prune_begin', 'ltr_prune_end'],
     lambda v: 0.0 <= v['ltr_prune_begin'] < v['ltr_prune_end'] <= 1.0,
     'need 0 <= --ltr_prune_begin < --ltr_prune_end <= 1.')
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
 FLAGS = flags.FLAGS
 
 

@@ -104,7 +104,7 @@ CASES = {
                        'not use LR decays', True),
     'corrupted_cifar100': ('edst', ['--dataset=cifar100',
                                     '--corruptions_interval=1'],
-                           'needs --dataset=cifar10', True),
+                           'needs --cifar100_c_path', True),
     # Files and directories.
     'unwritable_output_dir': ('deterministic', [],
                               f'--output_dir={BLOCKER}/out is not writable',

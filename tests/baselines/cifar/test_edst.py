@@ -59,6 +59,9 @@ class EdstTest(tf.test.TestCase):
     disagreement, kl = ref.disagreement_and_kl(probs)
     self.assertAllClose(got['test/diversity/disagreement'], disagreement)
     self.assertAllClose(got['test/diversity/average_kl'], kl, rtol=1e-4)
+    self.assertAllClose(got['test/gibbs_cross_entropy'],
+                        np.mean([ref.nll(p, labels) for p in probs]),
+                        rtol=1e-5)
     for j, p in enumerate(probs):
       self.assertAllClose(got[f'test/nll_member_{j}'], ref.nll(p, labels),
                           rtol=1e-5)
@@ -70,12 +73,13 @@ class EdstTest(tf.test.TestCase):
     per_epoch = bt.scalars(os.path.join(self.out, 'summaries'))
     for key in ('train/negative_log_likelihood', 'train/accuracy',
                 'train/loss', 'train/ece', 'test/negative_log_likelihood',
-                'test/accuracy', 'test/ece'):
+                'test/accuracy', 'test/ece', 'train/ms_per_example',
+                'test/ms_per_example'):
       self.assertEqual(sorted(per_epoch[key]), list(range(1, epochs + 1)),
                        key)
     final = bt.scalars(os.path.join(self.out, 'summaries', 'ensemble'))
     for key in ['test/negative_log_likelihood', 'test/accuracy', 'test/ece',
-                'test/diversity/disagreement', 'test/diversity/average_kl',
+                'test/gibbs_cross_entropy', 'test/diversity/disagreement', 'test/diversity/average_kl',
                 'test/diversity/cosine_similarity', 'ood/cifar100_auroc',
                 'ood/svhn_cropped_auprc', 'ood/svhn_cropped_(1-fpr)@95tpr',
                 'flops/train_flops_ratio'] + [
@@ -101,13 +105,13 @@ class EdstTest(tf.test.TestCase):
     self.assertBetween(flops['train_flops_ratio'], 0.0,
                        (T_EX + M * T_RE) / 250)
     self.assertLen(self.metrics['tickets'], M)
-    self.assertIn('--ensemble_size=2', self.metrics['flags'])
+    self.assertEqual(self.metrics['flags']['ensemble_size'], 2)
 
   def test_lr_and_phase_sequence(self):
     epochs = [h for h in self.metrics['history'] if 'train/learning_rate' in h]
     base = 0.1 * bt.BATCH / 128
     expected = [('exploration', base)]
-    for j in range(1, M + 1):
+    for j in range(M):
       expected += [(f'refinement_{j}', base * 0.1),
                    (f'refinement_{j}', base * 0.01)]
     self.assertEqual([h['phase'] for h in epochs], [p for p, _ in expected])
@@ -124,7 +128,7 @@ class EdstTest(tf.test.TestCase):
       active = event['reexploration_active']
       self.assertBetween(event['reexploration_reset'], Q * active - 10,
                          Q * active)
-    self.assertIn('re-exploration after refinement_1', self.result.stderr)
+    self.assertIn('re-exploration after refinement_0', self.result.stderr)
 
   def test_restart_resumes_from_the_last_checkpoint(self):
     out = tempfile.mkdtemp()
@@ -168,7 +172,7 @@ class EdstBestValidationTest(tf.test.TestCase):
     epochs = [h for h in metrics['history'] if 'validation/accuracy' in h]
     self.assertLen(epochs, T_EX + M * T_RE)  # validation/* every epoch.
     for j in range(M):
-      phase = [h for h in epochs if h['phase'] == f'refinement_{j + 1}']
+      phase = [h for h in epochs if h['phase'] == f'refinement_{j}']
       accuracies = [h['validation/accuracy'] for h in phase]
       best = phase[int(np.argmax(accuracies))]  # The first best epoch.
       info = bt.load_json(os.path.join(out, 'tickets', f'ticket_{j}',

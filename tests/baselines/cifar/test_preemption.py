@@ -78,7 +78,7 @@ class PreemptionTest(tf.test.TestCase):
     points = ['run:epoch_end:1',                     # During exploration.
               'run:epoch_end:3',                     # Mid-refinement.
               'run:after_ticket:0',                  # Right after a ticket.
-              'run:after_reexplore:refinement_1',    # After re-exploration.
+              'run:after_reexplore:refinement_0',    # After re-exploration.
               'ticket_write:ticket_1',               # While writing a ticket.
               'json_write:metrics.json']             # While writing metrics.
     out, final = self._kill_chain(EDST, points, inspect)

@@ -1,0 +1,164 @@
+"""Run identity (`run.json`): one output directory never mixes two runs.
+
+At its first start a binary writes `output_dir/run.json`: the method, every
+flag of the project that can change the result, the global batch, the
+model spec and the code version. A restart in the same directory (to resume
+a preempted run, or to train another `--member_index`) compares its own
+identity with the stored one and stops, naming each differing flag with
+both values, unless only flags that cannot change the result differ
+(`NEUTRAL_FLAGS`: where it runs, how often it checkpoints, what is
+evaluated at the end, which member this job trains). A different code
+version is logged, not refused: resuming after a fix is allowed. Tickets
+carry the identity too, and a ticket is reused only when it matches.
+"""
+
+import json
+import os
+import subprocess
+
+from absl import logging
+import tensorflow as tf
+
+from baselines import files
+
+IDENTITY_FILE = 'run.json'
+
+# Flags that do not change what a run trains or its tickets' numbers.
+NEUTRAL_FLAGS = frozenset({
+    'output_dir', 'checkpoint_interval', 'use_gpu', 'tpu', 'num_cores',
+    'data_dir', 'download_data', 'member_index', 'quick', 'deterministic',
+    'eval_on_ood', 'ood_dataset', 'ood_npz', 'corruptions_interval',
+    'corrupted_npz_dir', 'cifar100_c_path', 'dense_epochs',
+})
+
+# Identity keys compared on a restart (not 'code_version').
+_COMPARED = ('method', 'global_batch_size', 'model', 'flags')
+
+
+class RunMismatchError(ValueError):
+  """The output directory holds a run of another method or other flags."""
+
+
+def _is_project_module(module_name):
+  # Script paths (baselines/cifar/edst.py) and module names
+  # (baselines.cifar.edst) of the project's binaries and modules.
+  parts = module_name.replace('\\', '/').replace('.', '/').split('/')
+  return 'baselines' in parts
+
+
+def project_flags(flag_values):
+  """{name: value} of every flag defined by the project's modules."""
+  result = {}
+  for module, module_flags in flag_values.flags_by_module_dict().items():
+    if _is_project_module(module):
+      for flag in module_flags:
+        result[flag.name] = flag.value
+  # JSON types (lists, not tuples), sorted by name.
+  return json.loads(json.dumps(dict(sorted(result.items()))))
+
+
+def code_version():
+  """`git describe` of this checkout, else the installed package version."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  try:
+    described = subprocess.run(
+        ['git', 'describe', '--always', '--dirty'], cwd=root,
+        capture_output=True, text=True, timeout=10, check=True)
+    return described.stdout.strip()
+  except (OSError, subprocess.SubprocessError):
+    pass
+  try:
+    from importlib import metadata  # pylint: disable=g-import-not-at-top
+    return 'freetickets ' + metadata.version('freetickets')
+  except Exception:  # pylint: disable=broad-except
+    return 'unknown'
+
+
+def make_identity(method, flag_values, global_batch_size, model_spec):
+  """The identity of the run these flags describe.
+
+  `model_spec` is a `model_spec.ModelSpec`, or None where members bring
+  their own (ensemble.py).
+  """
+  result_flags = {name: value
+                  for name, value in project_flags(flag_values).items()
+                  if name not in NEUTRAL_FLAGS}
+  return {'method': method, 'global_batch_size': int(global_batch_size),
+          'model': model_spec.to_json() if model_spec else None,
+          'flags': result_flags,
+          'code_version': code_version()}
+
+
+def differences(stored, current):
+  """Human-readable differences of two identities (empty if they match)."""
+  lines = []
+  for key in _COMPARED:
+    if key == 'flags':
+      continue
+    if stored.get(key) != current.get(key):
+      lines.append(f'{key}: {stored.get(key)!r} in the directory, '
+                   f'{current.get(key)!r} now')
+  old, new = stored.get('flags', {}), current.get('flags', {})
+  for name in sorted(set(old) | set(new)):
+    if name not in new:
+      lines.append(f'--{name}={old[name]!r} in the directory, not a flag of '
+                   f'this binary')
+    elif name not in old:
+      lines.append(f'--{name}: not a flag of the run in the directory, '
+                   f'{new[name]!r} now')
+    elif old[name] != new[name]:
+      lines.append(f'--{name}: {old[name]!r} in the directory, '
+                   f'{new[name]!r} now')
+  return lines
+
+
+def load(output_dir):
+  """The stored identity, or None if the directory has none."""
+  path = os.path.join(output_dir, IDENTITY_FILE)
+  if not tf.io.gfile.exists(path):
+    return None
+  with tf.io.gfile.GFile(path) as f:
+    return json.load(f)
+
+
+def check(output_dir, identity):
+  """Raises RunMismatchError if `output_dir` holds another run.
+
+  A directory without `run.json` but with a run's outputs (checkpoints,
+  tickets, metrics) of unknown identity is refused too.
+  """
+  stored = load(output_dir)
+  if stored is None:
+    found = [name for name in ('run', 'tickets', 'metrics.json', 'gmp')
+             if tf.io.gfile.exists(os.path.join(output_dir, name))]
+    found += [name for name in (tf.io.gfile.listdir(output_dir)
+                                if tf.io.gfile.isdir(output_dir) else [])
+              if name.startswith('member_')]
+    if found:
+      raise RunMismatchError(
+          f'--output_dir={output_dir} holds outputs of an earlier run '
+          f'({", ".join(sorted(found))}) but no {IDENTITY_FILE}: it cannot '
+          f'be told whether they belong to this run. Use a new --output_dir.')
+    return
+  lines = differences(stored, identity)
+  if lines:
+    raise RunMismatchError(
+        f'--output_dir={output_dir} holds another run ({IDENTITY_FILE}); '
+        f'nothing was changed. Use a new --output_dir, or rerun with the '
+        f'stored values. Differences:\n  ' + '\n  '.join(lines))
+  if stored.get('code_version') != identity.get('code_version'):
+    logging.warning('%s was started by code version %s; resuming with %s.',
+                    output_dir, stored.get('code_version'),
+                    identity.get('code_version'))
+
+
+def record(output_dir, identity):
+  """Writes run.json if the directory has none yet (after `check`)."""
+  if load(output_dir) is None:
+    tf.io.gfile.makedirs(output_dir)
+    files.write_json_atomic(os.path.join(output_dir, IDENTITY_FILE), identity)
+
+
+def matches(stored, identity):
+  """Whether a ticket's stored identity is that of this run."""
+  return stored is not None and not differences(stored, identity)
