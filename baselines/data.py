@@ -18,6 +18,7 @@ import socket
 from typing import Optional
 
 import numpy as np
+import requests
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
@@ -119,6 +120,13 @@ _DOWNLOAD_HOSTS = {'cifar10': 'www.cs.toronto.edu',
                    'cifar100': 'www.cs.toronto.edu'}
 
 
+def _download_error(name, reason):
+  return DataError(
+      f'cannot download TFDS dataset {name!r} (--download_data): {reason}. '
+      f'Offline, pass local arrays (--train_npz/--test_npz) or a --data_dir '
+      f'where it is prepared.')
+
+
 def _check_reachable(name):
   """Raises DataError at once if `name`'s download host cannot be reached.
 
@@ -130,11 +138,7 @@ def _check_reachable(name):
   try:
     socket.create_connection((host, 443), timeout=10).close()
   except OSError as e:
-    raise DataError(
-        f'cannot download TFDS dataset {name!r} (--download_data): {host} '
-        f'is not reachable ({e}). Offline, pass local arrays '
-        f'(--train_npz/--test_npz) or a --data_dir where it is prepared.'
-    ) from e
+    raise _download_error(name, f'{host} is not reachable ({e})') from e
 
 
 def load_tfds(name, split, data_dir=None, download=False):
@@ -143,7 +147,11 @@ def load_tfds(name, split, data_dir=None, download=False):
     builder = tfds.builder(name, data_dir=data_dir)
     if download and not builder.is_prepared():
       _check_reachable(name)
-      builder.download_and_prepare()
+      try:
+        builder.download_and_prepare()
+      except requests.exceptions.RequestException as e:
+        # A connection lost after the check, or a host not in the list.
+        raise _download_error(name, f'{type(e).__name__}: {e}') from e
     dataset = builder.as_dataset(split=split, shuffle_files=False,
                                  as_supervised=True)
     num_examples = _num_examples(dataset)

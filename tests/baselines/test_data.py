@@ -4,6 +4,7 @@ import os
 from unittest import mock
 
 import numpy as np
+import requests
 import tensorflow as tf
 
 from baselines import data
@@ -65,6 +66,19 @@ class DataTest(tf.test.TestCase):
         data.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
     connect.assert_called_once()
     download.assert_not_called()  # No minutes of retries.
+
+  def test_lost_connection_in_tfds_download_path_is_a_clear_error(self):
+    # TFDS's real download_and_prepare runs (its lazy imports, such as
+    # importlib_resources, included) up to the HTTP request, which fails.
+    lost = requests.exceptions.ConnectionError('Network is unreachable')
+    with mock.patch.object(data, '_check_reachable'), mock.patch(
+        'tensorflow_datasets.core.download.downloader._open_with_requests',
+        side_effect=lost) as request:
+      with self.assertRaisesRegex(
+          data.DataError, r"cannot download TFDS dataset 'cifar10' .*"
+          r'ConnectionError: Network is unreachable.*--train_npz/--test_npz'):
+        data.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
+    request.assert_called()
 
   def test_epoch_order_is_a_function_of_seed_and_epoch(self):
     split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,

@@ -38,13 +38,17 @@ def _no_bn_model():
   return keras.Model(inputs, layers.MaskedDense(10, name='fc')(x))
 
 
-def _edst_run(strategy, output_dir, model_builder):
-  config = train_loop.RunConfig(
+def _config(output_dir, **overrides):
+  return train_loop.RunConfig(
       output_dir=output_dir, seed=1, global_batch_size=16,
       base_learning_rate=0.05, momentum=0.9, num_bins=15,
       checkpoint_interval=1, warmup_epochs=0, method='edst',
       train_split=_split(48, 0), test_split=_split(16, 1), num_classes=10,
-      preprocessing=data.PREPROCESSING['cifar10'])
+      preprocessing=data.PREPROCESSING['cifar10'], **overrides)
+
+
+def _edst_run(strategy, output_dir, model_builder):
+  config = _config(output_dir)
 
   def model_fn():
     keras.utils.set_random_seed(0)
@@ -173,6 +177,51 @@ class ReplicasTest(tf.test.TestCase):
         values = [v.numpy() for v in
                   self.mirrored.experimental_local_results(variable)]
         self.assertAllClose(values[0], values[1], atol=1e-6, msg=name)
+
+
+class RunOptionsTest(tf.test.TestCase):
+  """UB's checkpoint_interval = -1, corruptions_interval, ms_per_example."""
+
+  def test_phase_end_checkpoints_and_corrupted_every_n_epochs(self):
+    corrupted = {('gaussian_noise', 1): _split(16, 2), ('fog', 1):
+                 _split(16, 3)}
+    config = _config(self.get_temp_dir(), corrupted_splits=corrupted,
+                     corruptions_interval=2)
+    config.checkpoint_interval = -1
+
+    def model_fn():
+      keras.utils.set_random_seed(0)
+      return _no_bn_model()
+
+    # Exploration 2 epochs, refinements of 1: phases end at epochs 2, 3, 4.
+    run = train_loop.Run(config, tf.distribute.get_strategy(), model_fn,
+                         plans.edst_phases(2, 1, 2, 0.8), 'run')
+    saved = []
+    save = run.manager.save
+
+    def record(checkpoint_number):
+      saved.append(checkpoint_number)
+      return save(checkpoint_number=checkpoint_number)
+
+    run.manager.save = record
+    run.train()
+    self.assertEqual(saved, [2, 3, 4])
+    epochs = [h for h in run.history if 'train/loss' in h]
+    with_corrupted = [h['epoch'] for h in epochs
+                      if 'test/accuracy_mean_corrupted' in h]
+    self.assertEqual(with_corrupted, [2, 4])
+    for h in epochs:
+      self.assertGreater(h['train/ms_per_example'], 0.0)
+      self.assertGreater(h['test/ms_per_example'], 0.0)
+    last = epochs[-1]
+    for name in ('accuracy', 'nll', 'ece'):
+      self.assertAllClose(
+          last[f'test/{name}_mean_corrupted'],
+          np.mean([last[f'test/{name}_gaussian_noise_1'],
+                   last[f'test/{name}_fog_1']]))
+    probs, labels = run._predict(corrupted[('fog', 1)])  # pylint: disable=protected-access
+    self.assertAllClose(last['test/accuracy_fog_1'],
+                        np.mean(np.argmax(probs, -1) == labels))
 
 
 if __name__ == '__main__':

@@ -74,6 +74,48 @@ def checkpoint_arrays(ticket_dir, kind):
   return {n: reader.get_tensor(n) for n in names}
 
 
+def initial_masks(seed, sparsity=0.8):
+  """Masks `sparsify` draws for a WRN-10-1 member with this seed, as
+  {(shape, mask bytes)} (checkpoint keys are ordered by name, not layer)."""
+  # pylint: disable=g-import-not-at-top
+  from sparse_layers import layers
+  from sparse_layers import models
+  from sparse_layers import sparse_init
+  model = models.wide_resnet((32, 32, 3), 10, 1, 10)
+  sparse_init.sparsify(model, sparsity, 'erk', seed=seed)
+  return sorted((l.mask.numpy().shape, l.mask.numpy().tobytes())
+                for l in layers.masked_layers(model))
+
+
+def ticket_masks(ticket_dir):
+  """A ticket's masks as `initial_masks` gives them."""
+  return sorted((m.shape, m.tobytes())
+                for m in checkpoint_arrays(ticket_dir, 'mask').values())
+
+
+def write_learnable_npz(directory, num_train, num_test, seed=0):
+  """Train / test npz of 10 classes, each a colour plus pixel noise.
+
+  Any network that learns ends far above chance (0.1); one that does not
+  stays near it. Returns (train path, test path).
+  """
+  rng = np.random.default_rng(seed)
+  hues = np.arange(10) / 10.0
+  # Ten well-separated colours around the hue circle, at two brightnesses.
+  colours = np.stack([np.abs(((hues + shift) % 1.0) * 6 - 3) - 1
+                      for shift in (0.0, 2 / 3, 1 / 3)], -1)
+  colours = np.clip(colours, 0, 1) * np.where(np.arange(10) % 2, 200, 120)[
+      :, None] + 30
+  paths = []
+  for name, n in (('train', num_train), ('test', num_test)):
+    y = rng.integers(0, 10, n)
+    x = colours[y][:, None, None, :] + rng.normal(0, 25, (n, 32, 32, 3))
+    path = os.path.join(directory, f'{name}.npz')
+    np.savez(path, x=np.clip(x, 0, 255).astype(np.uint8), y=y)
+    paths.append(path)
+  return tuple(paths)
+
+
 def load_json(path):
   with open(path) as f:
     return json.load(f)

@@ -130,6 +130,9 @@ CASES = {
                        '--ood_npz entries must be name=path.npz', False),
     'missing_data_dir': ('dst_ensemble', [f'--data_dir={EMPTY}'],
                          '--download_data', False),
+    'checkpoint_interval_zero': ('edst', ['--checkpoint_interval=0'],
+                                 '--checkpoint_interval must be -1 (never) '
+                                 'or >= 1', True),
     'ensemble_without_members': ('ensemble', [],
                                  '--checkpoint_dirs needs at least one member',
                                  True),
@@ -161,9 +164,21 @@ class BadInputTest(tf.test.TestCase, parameterized.TestCase):
     self.assertNotEqual(result.returncode, 0, result.stderr[-2000:])
     self.assertIn(message, result.stderr)
     self.assertNotIn('Traceback', result.stderr)
-    for run_dir in ('run', 'member_0', 'gmp'):
-      self.assertFalse(os.path.exists(os.path.join(out, run_dir)))
+    self.assertFalse(os.path.exists(out))  # Nothing written, not even it.
     self.assertNotRegex(result.stderr, r'\] epoch \d+/')
+
+
+class HelpTest(tf.test.TestCase):
+
+  def test_help_lists_the_binary_flags_with_paper_symbols(self):
+    # absl exits 1 after --help.
+    result = bt.run('baselines.cifar.edst', ['--help'], mock=False)
+    for line in ('--sparsity: Overall sparsity S', '--ensemble_size: M:',
+                 '--exploration_epochs: t_ex:', '--refinement_epochs: t_re:',
+                 '--reexploration_fraction: q:', '--update_interval: ΔT:',
+                 '--drop_fraction: p:', '--base_learning_rate:',
+                 '--checkpoint_interval:', '--corruptions_interval:'):
+      self.assertIn(line, result.stdout)
 
 
 if __name__ == '__main__':

@@ -26,7 +26,8 @@ class DstEnsembleTest(tf.test.TestCase):
     self.assertIn('members [0] not trained yet', result.stderr)
     # The full job skips member 1 and trains member 0, then reports.
     result = bt.check(bt.run('baselines.cifar.dst_ensemble', args))
-    self.assertIn('member 1 already has a ticket; skipped', result.stderr)
+    self.assertIn('member 1 already has a ticket of this run; skipped',
+                  result.stderr)
     metrics = bt.load_json(os.path.join(out, 'metrics.json'))
     self.assertLen(metrics['tickets'], 2)
     tickets = [os.path.join(out, 'tickets', f'ticket_{j}') for j in (0, 1)]
@@ -34,6 +35,12 @@ class DstEnsembleTest(tf.test.TestCase):
                              bt.checkpoint_arrays(t, 'mask').values()])
              for t in tickets]
     self.assertNotAllEqual(masks[0], masks[1])  # Different random inits.
+    # DST moved each member's masks away from its initial draw (seed + j),
+    # at the same sparsity (static_sparse's equal theirs exactly).
+    for j, ticket in enumerate(tickets):
+      moved = [a != b for a, b in zip(bt.ticket_masks(ticket),
+                                      bt.initial_masks(42 + j))]
+      self.assertGreater(sum(moved), 0)
     for mask in masks:
       self.assertLessEqual(abs(mask.sum() - 0.2 * mask.size), 1)
     probs = [bt.predictions(t)[0].astype(np.float64) for t in tickets]

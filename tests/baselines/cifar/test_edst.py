@@ -1,5 +1,6 @@
 """End-to-end tests of baselines/cifar/edst.py under mock TFDS data."""
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,18 @@ ARGS = bt.SPARSE_FLAGS + [
     f'--ensemble_size={M}', f'--exploration_epochs={T_EX}',
     f'--refinement_epochs={T_RE}', f'--reexploration_fraction={Q}',
     '--sparsity=0.8', '--eval_on_ood', '--dense_epochs=250']
+
+
+def _snapshot(directory):
+  """{relative path: (size, mtime)} of every file under `directory`."""
+  found = {}
+  for root, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(root, name)
+      stat = os.stat(path)
+      found[os.path.relpath(path, directory)] = (stat.st_size,
+                                                 stat.st_mtime_ns)
+  return found
 
 
 class EdstTest(tf.test.TestCase):
@@ -130,6 +143,66 @@ class EdstTest(tf.test.TestCase):
                          Q * active)
     self.assertIn('re-exploration after refinement_0', self.result.stderr)
 
+  def test_another_run_in_the_directory_is_refused_naming_flags(self):
+    before = _snapshot(self.out)
+    dst = bt.run('baselines.cifar.dst_ensemble', bt.SPARSE_FLAGS + [
+        '--ensemble_size=2', f'--output_dir={self.out}'])
+    self.assertNotEqual(dst.returncode, 0)
+    self.assertIn("method: 'edst' in the directory, 'dst_ensemble' now",
+                  dst.stderr)
+    args = [a if a != '--sparsity=0.8' else '--sparsity=0.9' for a in ARGS]
+    edst = bt.run('baselines.cifar.edst', args + [f'--output_dir={self.out}'])
+    self.assertNotEqual(edst.returncode, 0)
+    self.assertIn('--sparsity: 0.8 in the directory, 0.9 now', edst.stderr)
+    self.assertNotIn('Traceback', edst.stderr)
+    self.assertEqual(_snapshot(self.out), before)  # Nothing overwritten.
+
+  def test_ensemble_binary_rebuilds_moved_tickets_without_model_flags(self):
+    moved = tempfile.mkdtemp()
+    shutil.copytree(os.path.join(self.out, 'tickets'),
+                    os.path.join(moved, 'tickets'))
+    paths = [os.path.join(moved, 'tickets', f'ticket_{j}') for j in range(M)]
+    info = bt.load_json(os.path.join(paths[0], 'ticket.json'))
+    self.assertEqual(info['model']['depth'], 10)
+    self.assertEqual(info['model']['dataset'], 'cifar10')
+    self.assertEqual(info['method'], 'edst')
+    self.assertEqual(info['path'], os.path.join('tickets', 'ticket_0'))
+    self.assertEqual(info['run_identity']['flags']['sparsity'], 0.8)
+    out = os.path.join(moved, 'ensemble')
+    result = bt.check(bt.run('baselines.cifar.ensemble', [
+        f'--checkpoint_dirs={",".join(paths)}', f'--output_dir={out}']))
+    self.assertIn('--depth=10 from the tickets', result.stderr)
+    got = bt.load_json(os.path.join(out, 'metrics.json'))['metrics']
+    for key in ('test/accuracy', 'test/negative_log_likelihood',
+                'test/gibbs_cross_entropy', 'test/diversity/disagreement'):
+      self.assertAllClose(got[key], self.metrics['metrics'][key], rtol=1e-5,
+                          msg=key)
+
+  def test_ensemble_binary_needs_no_train_data_and_refuses_mixed_tickets(self):
+    work = tempfile.mkdtemp()
+    rng = np.random.default_rng(0)
+    test_npz = os.path.join(work, 'test.npz')
+    np.savez(test_npz, x=rng.integers(0, 256, (20, 32, 32, 3), np.uint8),
+             y=rng.integers(0, 10, 20))
+    result = bt.check(bt.run('baselines.cifar.ensemble', [
+        f'--checkpoint_dirs={self.tickets[0]},{self.tickets[1]}',
+        f'--test_npz={test_npz}', f'--output_dir={work}/ok'], mock=False))
+    metrics = bt.load_json(os.path.join(work, 'ok', 'metrics.json'))
+    self.assertBetween(metrics['metrics']['test/accuracy'], 0.0, 1.0)
+    other = os.path.join(work, 'cifar100_ticket')
+    shutil.copytree(self.tickets[1], other)
+    info = bt.load_json(os.path.join(other, 'ticket.json'))
+    info['model'].update(dataset='cifar100', num_classes=100)
+    with open(os.path.join(other, 'ticket.json'), 'w') as f:
+      json.dump(info, f)
+    result = bt.run('baselines.cifar.ensemble', [
+        f'--checkpoint_dirs={self.tickets[0]},{other}',
+        f'--test_npz={test_npz}', f'--output_dir={work}/mixed'], mock=False)
+    self.assertNotEqual(result.returncode, 0)
+    self.assertIn('the tickets differ in dataset', result.stderr)
+    self.assertIn(f'{other}: cifar100', result.stderr)
+    self.assertFalse(os.path.exists(os.path.join(work, 'mixed')))
+
   def test_restart_resumes_from_the_last_checkpoint(self):
     out = tempfile.mkdtemp()
     shutil.copytree(self.out, out, dirs_exist_ok=True)
@@ -145,8 +218,9 @@ class EdstTest(tf.test.TestCase):
     with open(os.path.join(ckpt_dir, 'checkpoint'), 'w') as f:
       f.write(f'model_checkpoint_path: "{os.path.basename(previous)}"\n')
     resumed_epoch = int(previous.rsplit('-', 1)[1])
-    result = bt.check(bt.run('baselines.cifar.edst',
-                             ARGS + [f'--output_dir={out}']))
+    # Only flags that cannot change the result may differ on a restart.
+    result = bt.check(bt.run('baselines.cifar.edst', ARGS + [
+        f'--output_dir={out}', '--checkpoint_interval=2']))
     self.assertIn(f'at epoch {resumed_epoch}', result.stderr)
     trained = re.findall(r'\] epoch (\d+)/', result.stderr)
     self.assertEqual([int(e) for e in trained],

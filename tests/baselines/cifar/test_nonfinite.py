@@ -1,5 +1,6 @@
 """A NaN/Inf loss stops the run: message, last good checkpoint, no ticket."""
 
+import json
 import os
 import re
 import signal
@@ -24,7 +25,14 @@ class NonFiniteLossTest(tf.test.TestCase):
     checkpoints = os.path.join(out, 'run', 'checkpoints')
     good = tf.train.latest_checkpoint(checkpoints)
     self.assertTrue(good.endswith('ckpt-1'))
-    # Restarted with an absurd LR, epoch 2 diverges.
+    # Restarted with an absurd LR, epoch 2 diverges. The restart must match
+    # the run's identity, so its stored LR is edited too (as only a
+    # deliberate hand would).
+    identity_path = os.path.join(out, 'run.json')
+    identity = bt.load_json(identity_path)
+    identity['flags']['base_learning_rate'] = 1e30
+    with open(identity_path, 'w') as f:
+      json.dump(identity, f)
     result = bt.run('baselines.cifar.edst',
                     args + ['--base_learning_rate=1e30'])
     self.assertNotEqual(result.returncode, 0)
