@@ -60,12 +60,17 @@ def check_writable(output_dir):
 
 
 def cli_main(main):
-  """Wraps a binary's main: a non-finite loss exits non-zero, cleanly."""
+  """Wraps a binary's main: bad input or a non-finite loss exits non-zero
+  with its message alone (absl would print every flag's help before a
+  UsageError's message).
+  """
 
   @functools.wraps(main)
   def wrapped(argv):
     try:
       return main(argv)
+    except app.UsageError as e:
+      sys.exit(f'FATAL: {e}\nPass --help to see the flags.')
     except train_loop.NonFiniteLossError as e:
       logging.error('%s', e)
       sys.exit(f'error: {e}')

@@ -80,6 +80,42 @@ class DataTest(tf.test.TestCase):
         data.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
     request.assert_called()
 
+  def test_cifar100_c_reads_ub_tfrecords(self):
+    directory = self.get_temp_dir()
+    filename = os.path.join(directory, 'fog-3.tfrecords')
+    with tf.io.TFRecordWriter(filename) as writer:
+      for image, label in zip(self.x[:5], [3, 1, 4, 1, 5]):
+        example = tf.train.Example(features=tf.train.Features(feature={
+            'image': tf.train.Feature(bytes_list=tf.train.BytesList(
+                value=[image.tobytes()])),
+            'label': tf.train.Feature(int64_list=tf.train.Int64List(
+                value=[label]))}))
+        writer.write(example.SerializeToString())
+    split = data.load_cifar100_c(directory, 'fog', 3)
+    self.assertEqual(split.num_examples, 5)
+    images, labels = zip(*split.dataset.as_numpy_iterator())
+    self.assertAllEqual(np.stack(images), self.x[:5])
+    self.assertAllEqual(labels, [3, 1, 4, 1, 5])
+    with self.assertRaisesRegex(data.DataError,
+                                'CIFAR-100-C file not found: .*fog-4'):
+      data.load_cifar100_c(directory, 'fog', 4)
+    with self.assertRaisesRegex(data.DataError, 'needs --cifar100_c_path'):
+      data.load_corrupted('cifar100', 100)
+
+  def test_corrupted_npz_dir_needs_every_corruption_and_severity(self):
+    directory = self.get_temp_dir()
+    for corruption in data.CORRUPTIONS:
+      for severity in data.SEVERITIES:
+        _write_npz(directory, f'{corruption}-{severity}.npz', self.x[:2],
+                   self.y[:2])
+    splits = data.load_corrupted('cifar10', 10, npz_dir=directory)
+    self.assertLen(splits, 15 * 5)
+    self.assertEqual(splits[('fog', 2)].num_examples, 2)
+    os.remove(os.path.join(directory, 'fog-2.npz'))
+    with self.assertRaisesRegex(data.DataError,
+                                r'lacks 1 of the 75 files .*fog-2\.npz'):
+      data.load_corrupted('cifar10', 10, npz_dir=directory)
+
   def test_epoch_order_is_a_function_of_seed_and_epoch(self):
     split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
                                      self.y), 10)
