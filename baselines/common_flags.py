@@ -199,7 +199,8 @@ def _is_layer_option(value):
 
 
 def _register_common_validators():
-  positive = ('per_core_batch_size', 'train_epochs', 'num_bins', 'depth', 'width_multiplier', 'dense_epochs')
+  positive = ('per_core_batch_size', 'train_epochs', 'num_bins', 'depth',
+              'width_multiplier', 'dense_epochs')
   flags.register_validator('dropout_rate', lambda v: 0.0 <= v < 1.0,
                            '--dropout_rate must be in [0, 1).')
   flags.register_multi_flags_validator(

@@ -92,7 +92,8 @@ class EdstTest(tf.test.TestCase):
                        key)
     final = bt.scalars(os.path.join(self.out, 'summaries', 'ensemble'))
     for key in ['test/negative_log_likelihood', 'test/accuracy', 'test/ece',
-                'test/gibbs_cross_entropy', 'test/diversity/disagreement', 'test/diversity/average_kl',
+                'test/gibbs_cross_entropy', 'test/diversity/disagreement',
+                'test/diversity/average_kl',
                 'test/diversity/cosine_similarity', 'ood/cifar100_auroc',
                 'ood/svhn_cropped_auprc', 'ood/svhn_cropped_(1-fpr)@95tpr',
                 'flops/train_flops_ratio'] + [
