@@ -77,6 +77,11 @@ def define_common_flags():
                       '{corruption}-{severity}.npz (x, y as --test_npz) for '
                       'every corruption and severity of the dataset.')
   flags.DEFINE_integer('num_bins', 15, 'ECE bins.')
+  flags.DEFINE_integer('trajectory_interval', -1,
+                       'Save the test-set softmax every N epochs to '
+                       'output_dir/trajectories/<run>/ (for '
+                       'baselines/cifar/trajectories.py, the paper\'s '
+                       'Figure 3); -1: never.')
   flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
   flags.DEFINE_string('data_dir', None, 'TFDS data directory.')
   flags.DEFINE_bool('download_data', False, 'Download TFDS data if missing.')
@@ -98,7 +103,9 @@ def define_common_flags():
   flags.DEFINE_bool('use_bfloat16', False, 'mixed_bfloat16 policy.')
   flags.DEFINE_bool('eval_on_ood', False, 'Evaluate OOD detection.')
   flags.DEFINE_list('ood_dataset', ['cifar100', 'svhn_cropped'],
-                    'OOD datasets (TFDS names), for --eval_on_ood.')
+                    'OOD datasets (TFDS names), for --eval_on_ood; '
+                    'gaussian_noise adds the paper\'s generated Gaussian-'
+                    'noise images (App. F; data.gaussian_noise).')
   flags.DEFINE_integer('depth', 28, 'WRN depth.')
   flags.DEFINE_integer('width_multiplier', 10, 'WRN width multiplier.')
   flags.DEFINE_float('dropout_rate', 0.0,
@@ -221,7 +228,8 @@ def _register_common_validators():
                            '--train_proportion must be in (0, 1].')
   flags.register_validator('depth', lambda v: v >= 10 and (v - 4) % 6 == 0,
                            '--depth must be 6n + 4 (10, 16, 22, 28, ...).')
-  for name in ('corruptions_interval', 'checkpoint_interval'):
+  for name in ('corruptions_interval', 'checkpoint_interval',
+               'trajectory_interval'):
     flags.register_validator(name, lambda v: v == -1 or v >= 1,
                              f'--{name} must be -1 (never) or >= 1.')
   flags.register_validator(

@@ -166,6 +166,27 @@ def load_tfds(name, split, data_dir=None, download=False):
   return Split(f'{name}/{split}', dataset, int(num_examples))
 
 
+GAUSSIAN_NOISE = 'gaussian_noise'
+
+
+def gaussian_noise(num_examples, preprocessing, seed=0):
+  """The OOD set of Gaussian-noise images (paper App. F, after Hein et al.).
+
+  Each pixel of channel c is drawn from N(255 mean_c, 255 std_c), the
+  training dataset's statistics (`preprocessing`), rounded and clipped to
+  [0, 255]; labels are 0 (unused). Seeded: the same images every run.
+  """
+  rng = np.random.default_rng(seed)
+  mean = 255.0 * np.asarray(preprocessing.mean)
+  std = 255.0 * np.asarray(preprocessing.std)
+  images = rng.normal(mean, std, (num_examples,) + IMAGE_SHAPE)
+  images = np.clip(np.rint(images), 0, 255).astype(np.uint8)
+  labels = np.zeros(num_examples, np.int64)
+  return Split(GAUSSIAN_NOISE,
+               tf.data.Dataset.from_tensor_slices((images, labels)),
+               num_examples)
+
+
 def load_cifar100_c(path, corruption, severity):
   """A CIFAR-100-C split from UB's --cifar100_c_path layout.
 

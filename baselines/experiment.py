@@ -161,7 +161,7 @@ class Experiment:
       train, validation, test = None, None, load_test(f, num_classes)
     else:
       train, validation, test = load_train_test(f, num_classes)
-    ood = load_ood(f) if f.eval_on_ood else {}
+    ood = load_ood(f, test.num_examples) if f.eval_on_ood else {}
     corrupted = {}
     if f.corruptions_interval > 0:
       corrupted = {key: data.take(split, f.test_examples)
@@ -194,7 +194,8 @@ class Experiment:
         num_classes=num_classes,
         preprocessing=data.PREPROCESSING[f.dataset],
         ticket_selection=f.ticket_selection, corrupted_splits=corrupted,
-        corruptions_interval=f.corruptions_interval)
+        corruptions_interval=f.corruptions_interval,
+        trajectory_interval=f.trajectory_interval)
     logging.info('%s: %d replicas, global batch %d, base LR %.4g, %s train / '
                  '%s%d test examples', method, replicas, batch,
                  config.base_learning_rate,
@@ -431,11 +432,20 @@ def load_test(f, num_classes):
   return data.take(test, f.test_examples)
 
 
-def load_ood(f):
-  """OOD splits: TFDS names from --ood_dataset, or --ood_npz name=path."""
+def load_ood(f, num_test_examples):
+  """OOD splits: TFDS names from --ood_dataset, or --ood_npz name=path.
+
+  `gaussian_noise` in --ood_dataset is generated on either route
+  (`data.gaussian_noise`, as many images as the test split).
+  """
   if f.ood_npz:
-    return {name: data.load_npz(path, None, name) for name, path in
-            (item.split('=', 1) for item in f.ood_npz)}
-  return {name: data.take(data.load_tfds(name, 'test', f.data_dir,
-                                         f.download_data), f.test_examples)
-          for name in f.ood_dataset}
+    ood = {name: data.load_npz(path, None, name) for name, path in
+           (item.split('=', 1) for item in f.ood_npz)}
+  else:
+    ood = {name: data.take(data.load_tfds(name, 'test', f.data_dir,
+                                          f.download_data), f.test_examples)
+           for name in f.ood_dataset if name != data.GAUSSIAN_NOISE}
+  if data.GAUSSIAN_NOISE in f.ood_dataset:
+    ood[data.GAUSSIAN_NOISE] = data.gaussian_noise(
+        num_test_examples, data.PREPROCESSING[f.dataset])
+  return ood

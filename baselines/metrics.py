@@ -71,6 +71,27 @@ def gibbs_cross_entropy(member_probs, labels):
                         for p in member_probs]))
 
 
+def pairwise_diversity(member_probs):
+  """[M, M] matrices of disagreement and KL(p_i || p_j) between members.
+
+  disagreement[i, j]: the fraction of examples whose top-1 predictions of
+  members i and j differ (symmetric, zero diagonal); kl[i, j]: the mean
+  over examples of KL(p_i || p_j). Their means over pairs i < j are
+  `diversity`'s 'disagreement' and 'average_kl'.
+  """
+  member_probs = np.asarray(member_probs, np.float64)
+  predictions = np.argmax(member_probs, axis=-1)
+  logs = np.log(np.maximum(member_probs, _TINY))
+  num_members = member_probs.shape[0]
+  disagreement = np.zeros((num_members, num_members))
+  kl = np.zeros((num_members, num_members))
+  for i in range(num_members):
+    for j in range(num_members):
+      disagreement[i, j] = np.mean(predictions[i] != predictions[j])
+      kl[i, j] = np.mean(np.sum(member_probs[i] * (logs[i] - logs[j]), -1))
+  return disagreement, kl
+
+
 def diversity(member_probs):
   """RM's AveragePairwiseDiversity over pairs i < j (needs M >= 2).
 

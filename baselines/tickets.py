@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from baselines import files
+from baselines import model_spec as model_spec_lib
 
 TICKETS_DIR = 'tickets'
 INFO_FILE = 'ticket.json'
@@ -21,6 +22,17 @@ PREDICTIONS_FILE = 'predictions.npz'
 
 def ticket_dir(output_dir, index):
   return os.path.join(output_dir, TICKETS_DIR, f'ticket_{index}')
+
+
+def run_tickets(output_dir):
+  """A run directory's complete tickets, in index order."""
+  root = os.path.join(output_dir, TICKETS_DIR)
+  if not tf.io.gfile.isdir(root):
+    return []
+  paths = [os.path.join(root, name) for name in tf.io.gfile.listdir(root)
+           if name.startswith('ticket_') and name[7:].rstrip('/').isdigit()]
+  paths = [p.rstrip('/') for p in paths if is_complete(p)]
+  return sorted(paths, key=lambda p: int(p.rsplit('_', 1)[1]))
 
 
 def is_complete(path):
@@ -57,6 +69,28 @@ def load_predictions(path):
   """(probs, labels) saved with the ticket."""
   with np.load(os.path.join(path, PREDICTIONS_FILE)) as arrays:
     return arrays['probs'], arrays['labels']
+
+
+def model_spec(path):
+  """The `model_spec.ModelSpec` in a ticket's ticket.json.
+
+  Raises:
+    ValueError: naming the ticket, if it has none or an unusable one.
+  """
+  info = load_info(path)
+  if 'model' not in info:
+    raise ValueError(f'{path}/ticket.json has no model spec (a ticket of an '
+                     f'older version); pass its checkpoint prefix '
+                     f'{path}/model with the model flags.')
+  return model_spec_lib.ModelSpec.from_json(info['model'], path)
+
+
+def load_model(path):
+  """A ticket's network, built from its spec and restored (call it under
+  the strategy scope that should own the variables)."""
+  model = model_spec(path).build()
+  restore_model(path, model)
+  return model
 
 
 def restore_model(path, model):

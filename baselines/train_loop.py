@@ -15,6 +15,7 @@ progress; a restarted run resumes from the latest one.
 """
 
 import dataclasses
+import io
 import json
 import os
 import time
@@ -106,6 +107,8 @@ class RunConfig:
   validation_split: evaluated every epoch when given (`validation/*`).
   corrupted_splits: (corruption, severity) -> Split, evaluated every
     `corruptions_interval` epochs (UB's corrupted keys; -1: never).
+  trajectory_interval: every this many epochs the test probabilities are
+    saved (`save_trajectory_point`); -1: never.
   momentum_style: of SGD's momentum, one of `optimizers.MOMENTUM_STYLES`.
   ticket_selection: one of `ticket_selection.SELECTIONS`:
     'end_of_phase' (Algorithm 1) or 'best_validation' (needs a validation
@@ -131,6 +134,7 @@ class RunConfig:
   corrupted_splits: Dict[Tuple[str, int], data.Split] = dataclasses.field(
       default_factory=dict)
   corruptions_interval: int = -1
+  trajectory_interval: int = -1
 
 
 class Run:
@@ -373,6 +377,10 @@ class Run:
                                       max(len(labels), 1))
     results.update(evaluation.model_metrics(probs, labels, 'test/',
                                             self.config.num_bins))
+    interval = self.config.trajectory_interval
+    if interval > 0 and self.completed_epochs % interval == 0:
+      save_trajectory_point(self.config.output_dir, self.run_name,
+                            self.completed_epochs, phase.name, probs)
     interval = self.config.corruptions_interval
     if (interval > 0 and self.config.corrupted_splits and
         self.completed_epochs % interval == 0):
@@ -438,6 +446,26 @@ class Run:
                            'reexploration_reset': reset,
                            'reexploration_active': active})
       faults.crash_point(f'{self.run_name}:after_reexplore:{phase.name}')
+
+
+TRAJECTORIES_DIR = 'trajectories'
+
+
+def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):
+  """Writes trajectories/<run_name>/epoch_<epoch>.npz (probs, phase) whole.
+
+  Points of the paper's Figure 3 (t-SNE of the test predictions along
+  training; baselines/cifar/trajectories.py).
+  """
+  directory = os.path.join(output_dir, TRAJECTORIES_DIR, run_name)
+  tf.io.gfile.makedirs(directory)
+  path = os.path.join(directory, f'epoch_{epoch:04d}.npz')
+  buffer = io.BytesIO()  # np.savez seeks; GFile writes do not.
+  np.savez(buffer, probs=probs.astype(np.float32), phase=phase_name,
+           epoch=epoch)
+  with tf.io.gfile.GFile(path + '.tmp', 'wb') as f:
+    f.write(buffer.getvalue())
+  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
 
 
 def _int(variable):

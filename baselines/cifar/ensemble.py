@@ -24,7 +24,6 @@ from absl import logging
 from baselines import common_flags
 from baselines import evaluation
 from baselines import experiment
-from baselines import model_spec as model_spec_lib
 from baselines import reporting
 from baselines import tickets
 
@@ -49,17 +48,11 @@ def ticket_specs(paths):
   """
   specs = {}
   for path in paths:
-    if not tickets.is_complete(path):
-      continue
-    info = tickets.load_info(path)
-    if 'model' not in info:
-      raise app.UsageError(f'{path}/ticket.json has no model spec (a ticket '
-                           f'of an older version); pass its checkpoint '
-                           f'prefix {path}/model with the model flags.')
-    try:
-      specs[path] = model_spec_lib.ModelSpec.from_json(info['model'], path)
-    except ValueError as e:
-      raise app.UsageError(str(e)) from e
+    if tickets.is_complete(path):
+      try:
+        specs[path] = tickets.model_spec(path)
+      except ValueError as e:
+        raise app.UsageError(str(e)) from e
   for field in ('dataset', 'input_shape', 'num_classes'):
     values = {getattr(s, field) for s in specs.values()}
     if len(values) > 1:

@@ -93,5 +93,26 @@ class MetricsTest(tf.test.TestCase):
                         np.mean(pairs))
 
 
+class PairwiseDiversityTest(tf.test.TestCase):
+
+  def test_matrices_against_loops_and_diversity_means(self):
+    rng = np.random.default_rng(3)
+    members = rng.dirichlet(np.ones(5), (4, 30))
+    disagreement, kl = metrics.pairwise_diversity(members)
+    self.assertAllEqual(disagreement, disagreement.T)
+    self.assertAllEqual(np.diag(disagreement), np.zeros(4))
+    self.assertAllClose(np.diag(kl), np.zeros(4), atol=1e-12)
+    for i in range(4):
+      for j in range(4):
+        self.assertAllClose(disagreement[i, j], np.mean(
+            np.argmax(members[i], -1) != np.argmax(members[j], -1)))
+        self.assertAllClose(kl[i, j], np.mean(np.sum(
+            members[i] * np.log(members[i] / members[j]), -1)))
+    upper = np.triu_indices(4, 1)
+    means = metrics.diversity(members)
+    self.assertAllClose(disagreement[upper].mean(), means['disagreement'])
+    self.assertAllClose(kl[upper].mean(), means['average_kl'])
+
+
 if __name__ == '__main__':
   tf.test.main()
