@@ -23,6 +23,7 @@ from baselines import data
 from baselines import evaluation
 from baselines import model_spec as model_spec_lib
 from baselines import plans
+from baselines import preemption
 from baselines import reporting
 from baselines import run_identity
 from baselines import tickets
@@ -62,7 +63,8 @@ def check_writable(output_dir):
 def cli_main(main):
   """Wraps a binary's main: bad input or a non-finite loss exits non-zero
   with its message alone (absl would print every flag's help before a
-  UsageError's message).
+  UsageError's message); a run that answered a preemption notice exits with
+  `preemption.EXIT_CODE` after its checkpoint.
   """
 
   @functools.wraps(main)
@@ -71,6 +73,9 @@ def cli_main(main):
       return main(argv)
     except app.UsageError as e:
       sys.exit(f'FATAL: {e}\nPass --help to see the flags.')
+    except preemption.Preempted as e:
+      logging.warning('%s', e)
+      sys.exit(preemption.EXIT_CODE)
     except train_loop.NonFiniteLossError as e:
       logging.error('%s', e)
       sys.exit(f'error: {e}')

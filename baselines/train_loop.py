@@ -11,7 +11,9 @@ phase's epoch of best validation accuracy (the authors' runs). For EDST the
 loop then re-explores (drops and regrows q of each layer's active weights,
 Algorithm 1 line 20). With a validation split, `validation/*` metrics are
 evaluated every epoch. Checkpoints hold the model, optimizer, hook and
-progress; a restarted run resumes from the latest one.
+progress; a restarted run resumes from the latest one. A preemption notice
+(SIGTERM, `preemption`) stops the loop at the next step boundary, which is
+checkpointed before the process exits; the restart resumes at that step.
 """
 
 import dataclasses
@@ -30,6 +32,7 @@ from baselines import evaluation
 from baselines import faults
 from baselines import metrics as metrics_lib
 from baselines import optimizers
+from baselines import preemption
 from baselines import progress
 from baselines import ticket_selection
 from sparse_layers import layers as masked_layers
@@ -176,6 +179,8 @@ class Run:
                        f'({config.global_batch_size}).')
     self.total_epochs = sum(p.epochs for p in self.phases)
     self.run_dir = os.path.join(config.output_dir, run_name)
+    # Outside the strategy's scope: one plain variable, read by the loop.
+    self._preemption = preemption.notice()
     self.history = []
     self._test_predictions = None  # (epoch, probs, labels) of the last eval.
     with strategy.scope():
@@ -212,7 +217,8 @@ class Run:
     trackables = dict(model=self.model, optimizer=self.optimizer,
                       epoch=self.epoch, completed_phases=self.completed_phases,
                       history=self._history_json,
-                      ticket_selector=self.ticket_selector)
+                      ticket_selector=self.ticket_selector,
+                      train_metrics=self.train_metrics)
     if self.hook is not None:
       trackables['sparsity_hook'] = self.hook
     self.checkpoint = tf.train.Checkpoint(**trackables)
@@ -253,9 +259,11 @@ class Run:
       self.train_metrics['train/ece'].update_state(labels, probs)
       return loss
 
+    sigterm_step = preemption.test_sigterm_step()
+
     @tf.function
-    def train_epoch(iterator):
-      for _ in tf.range(self.steps_per_epoch):
+    def train_epoch(iterator, num_steps):
+      for _ in tf.range(num_steps):
         batch = next(iterator)
         loss = self.strategy.reduce(
             tf.distribute.ReduceOp.SUM,
@@ -265,14 +273,21 @@ class Run:
           break
         if self.hook is not None:
           self.hook.after_train_step(batch)
+        if sigterm_step is not None:  # Tests only: a real SIGTERM.
+          if self.optimizer.iterations == sigterm_step:
+            tf.py_function(preemption.send_sigterm, [], [])
+        if self._preemption.requested:
+          break  # A preemption notice: stop at this step boundary.
 
     return train_epoch
 
-  def _epoch_iterator(self, epoch):
+  def _epoch_iterator(self, epoch, skip_batches=0):
     dataset = data.train_dataset(self.config.train_split,
                                  self.config.global_batch_size,
                                  self.config.seed, epoch,
                                  self.config.preprocessing)
+    if skip_batches:  # Resuming inside the epoch: the same later batches.
+      dataset = dataset.skip(skip_batches)
     return iter(self.strategy.experimental_distribute_dataset(dataset))
 
   # --- The loop. ---
@@ -307,6 +322,18 @@ class Run:
 
   def train(self, on_ticket: Optional[Callable] = None,
             on_epoch_end: Optional[Callable] = None):
+    """Runs (or resumes) every phase; see `_train`.
+
+    Raises:
+      preemption.Preempted: after SIGTERM, once this step is checkpointed.
+    """
+    self._preemption.active = True
+    try:
+      self._train(on_ticket, on_epoch_end)
+    finally:
+      self._preemption.active = False
+
+  def _train(self, on_ticket, on_epoch_end):
     """Runs (or resumes) every phase.
 
     Args:
@@ -314,19 +341,26 @@ class Run:
         current model to directory `path` (atomically).
       on_epoch_end: `on_epoch_end(run)` after each trained epoch.
     """
-    latest = self.manager.latest_checkpoint
+    # A preemption checkpoint is newer than every regular one (a regular
+    # save deletes it).
+    latest = (tf.train.latest_checkpoint(self._preempted_dir) or
+              self.manager.latest_checkpoint)
     if latest:
       self.checkpoint.restore(latest).assert_existing_objects_matched()
       self.history = json.loads(self._history_json.numpy().decode())
-      logging.info('%s: resumed from %s at epoch %d', self.run_dir, latest,
-                   self.completed_epochs)
+      logging.info('%s: resumed from %s at epoch %d, step %d of %d',
+                   self.run_dir, latest, self.completed_epochs,
+                   self._steps_into_epoch(), self.steps_per_epoch)
     clock = progress.EtaClock()
     phase_start = 0
     for phase_index, phase in enumerate(self.phases):
       phase_end = phase_start + phase.epochs
       write = self._ticket_writer(phase, on_ticket)
       while self.completed_epochs < phase_end:
-        if self.completed_epochs == phase_start:
+        if _bool(self._preemption.requested):
+          self._answer_preemption()
+        if (self.completed_epochs == phase_start and
+            not self._steps_into_epoch()):
           self.ticket_selector.begin_phase()
         results = self._train_one_epoch(phase, clock)
         if write:
@@ -347,7 +381,32 @@ class Run:
   def _save(self):
     self._history_json.assign(json.dumps(self.history))
     self.manager.save(checkpoint_number=self.completed_epochs)
+    if tf.io.gfile.exists(self._preempted_dir):
+      tf.io.gfile.rmtree(self._preempted_dir)  # Superseded.
     self.ticket_selector.after_save()
+
+  @property
+  def _preempted_dir(self):
+    return os.path.join(self.run_dir, 'preempted')
+
+  def _steps_into_epoch(self):
+    """Steps of the current epoch already trained (0 at a boundary)."""
+    return (_int(self.optimizer.iterations) -
+            self.completed_epochs * self.steps_per_epoch)
+
+  def _answer_preemption(self):
+    """Checkpoints this step (in preempted/) and raises Preempted."""
+    self._history_json.assign(json.dumps(self.history))
+    manager = tf.train.CheckpointManager(self.checkpoint, self._preempted_dir,
+                                         max_to_keep=1)
+    path = manager.save(checkpoint_number=_int(self.optimizer.iterations))
+    self.ticket_selector.after_save()
+    raise preemption.Preempted(
+        f'{self.run_dir}: preemption notice (SIGTERM) answered at global '
+        f'step {_int(self.optimizer.iterations)} (epoch '
+        f'{self.completed_epochs + 1}, step {self._steps_into_epoch()} of '
+        f'{self.steps_per_epoch}); saved {path}. A restart with the same '
+        f'flags resumes there.')
 
   def _train_one_epoch(self, phase, clock):
     epoch = self.completed_epochs
@@ -355,10 +414,13 @@ class Run:
     last_lr = float(self.schedule(self.optimizer.iterations +
                                   self.steps_per_epoch - 1))
     epoch_start = time.time()
-    for metric in self.train_metrics.values():
-      metric.reset_state()
+    done = self._steps_into_epoch()
+    if not done:  # Else resumed inside the epoch: metrics were restored.
+      for metric in self.train_metrics.values():
+        metric.reset_state()
     first_step = _int(self.optimizer.iterations)
-    self._train_epoch(self._epoch_iterator(epoch))
+    self._train_epoch(self._epoch_iterator(epoch, done),
+                      tf.constant(self.steps_per_epoch - done, tf.int64))
     train_seconds = time.time() - epoch_start
     if _int(self.nonfinite_step) >= 0:
       step = _int(self.nonfinite_step)
@@ -367,6 +429,8 @@ class Run:
           f'{step - first_step + 1} of {self.steps_per_epoch}, global step '
           f'{step + 1}) of {self.run_dir}; stopped without saving anything: '
           f'the last good checkpoint is {self.manager.latest_checkpoint}')
+    if self._steps_into_epoch() < self.steps_per_epoch:
+      self._answer_preemption()  # The loop stopped early on a notice.
     self.epoch.assign_add(1)
     results = {k: float(m.result()) for k, m in self.train_metrics.items()}
     results['train/ms_per_example'] = 1000.0 * train_seconds / (
@@ -466,6 +530,10 @@ def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):
   with tf.io.gfile.GFile(path + '.tmp', 'wb') as f:
     f.write(buffer.getvalue())
   tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+
+
+def _bool(variable):
+  return bool(variable.numpy())
 
 
 def _int(variable):

@@ -1,6 +1,8 @@
 r"""Pairwise diversity of tickets or members (paper Figure 2, Table 4).
 
-From the test predictions each ticket saved (no re-evaluation): the
+From the test predictions each ticket saved (no re-evaluation), for
+tickets of one network (architecture, depth, width, classes, input shape
+and dataset; sparse and dense alike): the
 pairwise prediction-disagreement matrix as a heatmap PNG, and the pairwise
 disagreement and KL(p_i || p_j) table, with their means over pairs.
 
@@ -72,7 +74,33 @@ def load(paths):
     probs.append(p)
   if len(probs) < 2:
     raise DiversityError('diversity needs at least 2 tickets.')
+  _check_same_network(paths)
   return names, np.stack(probs)
+
+
+# Fields of the model spec that make two tickets the same network (masked
+# or dense tickets of one network may be compared).
+_NETWORK_FIELDS = ('architecture', 'depth', 'width_multiplier',
+                   'num_classes', 'input_shape', 'dataset')
+
+
+def _check_same_network(paths):
+  """Raises DiversityError naming the first ticket of another network."""
+  first = None
+  for path in paths:
+    spec = tickets_lib.load_info(path).get('model')
+    if spec is None:
+      continue  # An older ticket: only its predictions are checked.
+    network = {k: spec.get(k) for k in _NETWORK_FIELDS}
+    if first is None:
+      first = (path, network)
+    elif network != first[1]:
+      differ = ', '.join(f'{k} {first[1][k]} vs {network[k]}'
+                         for k in _NETWORK_FIELDS
+                         if first[1][k] != network[k])
+      raise DiversityError(f'{path}: another network than {first[0]} '
+                           f'({differ}); compare tickets of one '
+                           f'architecture.')
 
 
 def heatmap(matrix, names, title, path):

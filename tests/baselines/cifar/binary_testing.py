@@ -22,11 +22,12 @@ UPDATE_STEPS = 128 // BATCH
 
 
 def run(module, args, num_examples=NUM_EXAMPLES, mock=True, timeout=900,
-        kill_at=None):
+        kill_at=None, sigterm_at_step=None):
   """Runs `python -m module args` (under mock TFDS data if `mock`).
 
   `kill_at` names a crash point (baselines/faults.py) where the process
-  SIGKILLs itself.
+  SIGKILLs itself; `sigterm_at_step` a global step after which it sends
+  itself a SIGTERM (baselines/preemption.py).
   """
   if mock:
     command = [sys.executable, '-m', 'tests.baselines.mock_run', module,
@@ -37,6 +38,9 @@ def run(module, args, num_examples=NUM_EXAMPLES, mock=True, timeout=900,
   env.pop('FREETICKETS_KILL_AT', None)
   if kill_at:
     env['FREETICKETS_KILL_AT'] = kill_at
+  env.pop('FREETICKETS_SIGTERM_AT_STEP', None)
+  if sigterm_at_step is not None:
+    env['FREETICKETS_SIGTERM_AT_STEP'] = str(sigterm_at_step)
   return subprocess.run(command + list(args), cwd=ROOT, capture_output=True,
                         text=True, timeout=timeout, env=env, check=False)
 

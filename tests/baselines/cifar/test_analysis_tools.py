@@ -41,17 +41,27 @@ class AnalysisToolsTest(tf.test.TestCase):
     super().setUpClass()
     cls.root = tempfile.mkdtemp()
     cls.dirs = {name: os.path.join(cls.root, name) for name in RUNS}
+    # Learnable data (npz route; OOD sets from mock TFDS and generated), so
+    # the runs double as the learning test of EDST and DST.
+    train_npz, cls.test_npz = bt.write_learnable_npz(cls.root, 320, 200)
+    data_flags = [f'--train_npz={train_npz}', f'--test_npz={cls.test_npz}']
 
     def train(name):
       binary, args = RUNS[name]
-      bt.check(bt.run(f'baselines.cifar.{binary}',
-                      args + [f'--output_dir={cls.dirs[name]}']))
+      bt.check(bt.run(f'baselines.cifar.{binary}', args + data_flags + [
+          f'--output_dir={cls.dirs[name]}']))
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
       list(pool.map(train, RUNS))
 
   def _metrics(self, name):
     return bt.load_json(os.path.join(self.dirs[name], 'metrics.json'))
+
+  def test_edst_and_dst_learn(self):
+    # Chance is 0.1 (test_learning.py covers the other binaries).
+    for name in RUNS:
+      self.assertGreater(self._metrics(name)['metrics']['test/accuracy'],
+                         0.5, name)
 
   def test_report_groups_seeds_and_equals_metrics_json(self):
     table = os.path.join(self.root, 'table.json')
@@ -114,7 +124,7 @@ class AnalysisToolsTest(tf.test.TestCase):
       out = os.path.join(self.root, f'fgsm_{epsilon}')
       bt.check(bt.run('baselines.cifar.adversarial', [
           f'--run_dir={self.dirs["edst_seed1"]}', f'--epsilon={epsilon}',
-          f'--output_dir={out}'], num_examples=bt.NUM_EXAMPLES))
+          f'--test_npz={self.test_npz}', f'--output_dir={out}'], mock=False))
       outs[epsilon] = bt.load_json(os.path.join(out, 'adversarial.json'))
     clean = outs[0]['clean']
     self.assertEqual(outs[0]['single'], clean['single'])
@@ -164,10 +174,19 @@ class AnalysisToolsTest(tf.test.TestCase):
     self.assertNotEqual(result.returncode, 0)
     self.assertIn(f'{other}: its predictions are of another test set',
                   result.stderr)
-    info = bt.load_json(os.path.join(other, 'ticket.json'))
-    info['model']['depth'] = 16
-    with open(os.path.join(other, 'ticket.json'), 'w') as f:
+    wider = os.path.join(self.root, 'wider')
+    shutil.copytree(os.path.join(self.dirs['dst'], 'tickets', 'ticket_0'),
+                    wider, dirs_exist_ok=True)
+    info = bt.load_json(os.path.join(wider, 'ticket.json'))
+    info['model']['width_multiplier'] = 2
+    with open(os.path.join(wider, 'ticket.json'), 'w') as f:
       json.dump(info, f)
+    result = bt.run('baselines.cifar.diversity', [
+        f'--tickets={self.dirs["dst"]}/tickets/ticket_1,{wider}',
+        f'--output_dir={self.root}/d3'], mock=False)
+    self.assertNotEqual(result.returncode, 0)
+    self.assertIn(f'{wider}: another network than', result.stderr)
+    self.assertIn('width_multiplier 1 vs 2', result.stderr)
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ same seed, on CPU with --deterministic.
 """
 
 import os
+import re
 import signal
 import tempfile
 
@@ -34,11 +35,16 @@ def _untimed(history):
 
 class PreemptionTest(tf.test.TestCase):
 
-  def _reference(self, binary):
+  # Uninterrupted runs by binary module, shared by the tests of a process.
+  _references = {}
+
+  def _reference(self, binary, fresh=False):
     module, args = binary
-    out = tempfile.mkdtemp()
-    bt.check(bt.run(module, args + [f'--output_dir={out}']))
-    return out, bt.fingerprint(out)
+    if fresh or module not in self._references:
+      out = tempfile.mkdtemp()
+      bt.check(bt.run(module, args + [f'--output_dir={out}']))
+      self._references[module] = out, bt.fingerprint(out)
+    return self._references[module]
 
   def _kill_chain(self, binary, kill_points, inspect=None):
     """Kills at each point in turn (restarting in between), then finishes."""
@@ -59,10 +65,35 @@ class PreemptionTest(tf.test.TestCase):
     for key, value in reference.items():
       self.assertAllEqual(got[key], value, msg=key)
 
+  def test_sigterm_mid_epoch_saves_that_step_and_resumes_exactly(self):
+    reference_dir, reference = self._reference(EDST)
+    module, args = EDST
+    out = tempfile.mkdtemp()
+    # 3 steps an epoch: global step 4 is inside epoch 2 (of exploration).
+    result = bt.run(module, args + [f'--output_dir={out}'], sigterm_at_step=4)
+    self.assertEqual(result.returncode, 143, result.stderr[-3000:])
+    match = re.search(r'preemption notice \(SIGTERM\) answered at global '
+                      r'step (\d+) \(epoch 2, step (\d+) of 3\)',
+                      result.stderr)
+    self.assertIsNotNone(match, result.stderr[-3000:])
+    step, in_epoch = int(match.group(1)), int(match.group(2))
+    self.assertIn(step, (4, 5))  # The next step boundary (the watcher
+    self.assertEqual(in_epoch, step - 3)  # thread may take one more step).
+    self.assertNotIn('Traceback', result.stderr)
+    self.assertEqual(tf.train.latest_checkpoint(os.path.join(
+        out, 'run', 'preempted')).rsplit('-', 1)[1], str(step))
+    final = bt.check(bt.run(module, args + [f'--output_dir={out}']))
+    self.assertIn(f'at epoch 1, step {in_epoch} of 3', final.stderr)
+    self.assertFalse(os.path.exists(os.path.join(out, 'run', 'preempted')))
+    self._assert_same(reference, out)
+    history = bt.load_json(os.path.join(out, 'metrics.json'))['history']
+    self.assertEqual(_untimed(history), _untimed(bt.load_json(
+        os.path.join(reference_dir, 'metrics.json'))['history']))
+
   def test_edst_survives_kills_and_is_deterministic(self):
     reference_dir, reference = self._reference(EDST)
     # Same flags and seed, a second process: identical.
-    _, again = self._reference(EDST)
+    _, again = self._reference(EDST, fresh=True)
     for key, value in reference.items():
       self.assertAllEqual(again[key], value, msg=key)
 
