@@ -2,7 +2,7 @@
 
 import math
 
-from baselines import train_loop
+from baselines import phases as phases_lib
 
 
 def refinement_lr(refinement_epochs):
@@ -25,11 +25,11 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
 
   M = (t_total - t_ex) / t_re (Section 3.3).
   """
-  phases = [train_loop.Phase('exploration', exploration_epochs,
+  phases = [phases_lib.Phase('exploration', exploration_epochs,
                              ((0.0, 1.0),))]
   for j in range(ensemble_size):
     last = j == ensemble_size - 1
-    phases.append(train_loop.Phase(
+    phases.append(phases_lib.Phase(
         f'refinement_{j}', refinement_epochs,
         refinement_lr(refinement_epochs),
         ticket_index=j,
@@ -39,7 +39,7 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
 
 def member_phases(epochs, lr_multipliers, ticket_index):
   """One independently trained member (DST / static / dense): one phase."""
-  return [train_loop.Phase(f'member_{ticket_index}', epochs,
+  return [phases_lib.Phase(f'member_{ticket_index}', epochs,
                            tuple(lr_multipliers), ticket_index=ticket_index)]
 
 

@@ -32,6 +32,7 @@ from baselines import evaluation
 from baselines import faults
 from baselines import metrics as metrics_lib
 from baselines import optimizers
+from baselines import phases as phases_lib
 from baselines import preemption
 from baselines import progress
 from baselines import ticket_selection
@@ -41,20 +42,6 @@ from sparse_layers.keras_alias import keras
 
 class NonFiniteLossError(RuntimeError):
   """The training loss became NaN or Inf; nothing was saved after it."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Phase:
-  """Epochs trained with one LR pattern, and what happens at their end.
-
-  lr_multipliers: (fraction of the phase, multiplier of the base LR) pairs,
-  the first at fraction 0, e.g. ((0, 0.1), (0.5, 0.01)).
-  """
-  name: str
-  epochs: int
-  lr_multipliers: Tuple[Tuple[float, float], ...]
-  ticket_index: Optional[int] = None
-  reexplore_fraction: Optional[float] = None
 
 
 class PhaseLearningRate(keras.optimizers.schedules.LearningRateSchedule):
@@ -144,7 +131,7 @@ class Run:
   """Trains one model through its phases; resumable; writes tickets."""
 
   def __init__(self, config: RunConfig, strategy, model_fn: Callable,
-               phases: Sequence[Phase], run_name: str,
+               phases: Sequence[phases_lib.Phase], run_name: str,
                hook_fn: Optional[Callable] = None,
                init_fn: Optional[Callable] = None,
                summary_dir: Optional[str] = None):

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from baselines import common_flags
 from baselines import experiment
+from baselines import phases
 from baselines import plans
 from baselines import reporting
 from baselines import tickets
@@ -77,7 +78,7 @@ def main(argv):
 
   gmp = train_loop.Run(
       exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
-      [train_loop.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
+      [phases.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
       summary_dir=os.path.join(f.output_dir, 'summaries', 'gmp'))
   if rewind_epoch == 0 and not tf.io.gfile.exists(rewind):
     tickets.save_model(rewind, gmp.model)

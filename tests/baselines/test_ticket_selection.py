@@ -7,11 +7,11 @@ import tensorflow as tf
 
 from baselines import ticket_selection
 from baselines import tickets
-from baselines import train_loop
+from baselines import phases
 
 
 def _phase(index=0):
-  return train_loop.Phase('refinement_1', 4, ((0.0, 0.1),),
+  return phases.Phase('refinement_1', 4, ((0.0, 0.1),),
                           ticket_index=index)
 
 
