@@ -29,7 +29,6 @@ from baselines import run_identity
 from baselines import tickets
 from baselines import train_loop
 from sparse_layers import hook as hook_lib
-from sparse_layers import layers as masked_layers
 from sparse_layers import schedules
 from sparse_layers import sparse_init
 from sparse_layers import updaters
@@ -293,9 +292,7 @@ class Experiment:
     probs, labels = run.test_predictions()
     info = {'index': index, 'epoch': run.completed_epochs,
             'method': self.config.method,
-            'model': model_spec_from_flags(
-                self.flag_values,
-                bool(masked_layers.masked_layers(run.model))).to_json(),
+            'model': self.identity['model'],
             'sparsity': run.sparsity(),
             'path': os.path.relpath(
                 tickets.ticket_dir(self.config.output_dir, index),

@@ -22,6 +22,14 @@ def write_json_atomic(path, payload):
   tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
+def write_bytes_atomic(path, payload):
+  """Writes bytes to `path` via a temporary file and a rename."""
+  tmp = f'{path}.tmp'
+  with tf.io.gfile.GFile(tmp, 'wb') as f:
+    f.write(payload)
+  tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
 def write_dir_atomic(path, write_fn):
   """Fills `path`.partial with write_fn(dir), then renames it to `path`."""
   partial = path + '.partial'

@@ -79,9 +79,16 @@ def load_run(directory):
 
 def configuration(run, ignore=('seed',)):
   """What identifies a row: the method and the result flags but `ignore`."""
-  flag_values = {k: v for k, v in run['flags'].items()
-                 if k not in run_identity.NEUTRAL_FLAGS and k not in ignore}
-  return run['method'], json.dumps(flag_values, sort_keys=True)
+  return run['method'], json.dumps(
+      run_identity.result_flags(run['flags'], ignore), sort_keys=True)
+
+
+def differing_flags(flag_dicts, ignore=()):
+  """Result flags (but `ignore`) whose values differ between the dicts."""
+  keys = run_identity.result_flags(dict.fromkeys(set().union(*flag_dicts)),
+                                   ignore)
+  return sorted(key for key in keys
+                if len({json.dumps(d.get(key)) for d in flag_dicts}) > 1)
 
 
 def group_runs(runs):
@@ -105,17 +112,12 @@ def _stats(values):
 
 def _differing_flags(groups):
   """Flags (but M, S, seed) whose values differ between rows of a method."""
-  names = set()
   by_method = {}
   for group in groups:
     by_method.setdefault(group[0]['method'], []).append(group[0]['flags'])
-  for flag_dicts in by_method.values():
-    keys = set().union(*flag_dicts)
-    for key in keys - run_identity.NEUTRAL_FLAGS - {
-        'seed', 'sparsity', 'ensemble_size'}:
-      if len({json.dumps(d.get(key)) for d in flag_dicts}) > 1:
-        names.add(key)
-  return sorted(names)
+  return sorted({name for flag_dicts in by_method.values()
+                 for name in differing_flags(
+                     flag_dicts, ('seed', 'sparsity', 'ensemble_size'))})
 
 
 def _method_label(run, differing):
@@ -128,19 +130,24 @@ def _method_label(run, differing):
   return name + (f' ({", ".join(extra)})' if extra else '')
 
 
+def _row_header(group, differing):
+  """A row's label, M, S (None for dense: a dash, as in the paper), seed
+  count and directories."""
+  first = group[0]
+  return {'method': _method_label(first, differing),
+          'm': first['flags'].get('ensemble_size', 1),
+          's': (None if first['method'] == 'dense' else
+                first['flags'].get('sparsity')),
+          'seeds': len(group),
+          'directories': [r['directory'] for r in group]}
+
+
 def table_rows(groups):
   """Rows of one dataset's Table 1: label, M, S, seeds, {column: stats}."""
   differing = _differing_flags(groups)
   rows = []
   for group in groups:
-    first = group[0]
-    sparsity = first['flags'].get('sparsity')
-    if first['method'] == 'dense':
-      sparsity = None  # Dense: no sparsity, a dash as in the paper.
-    row = {'method': _method_label(first, differing),
-           'm': first['flags'].get('ensemble_size', 1),
-           's': sparsity, 'seeds': len(group),
-           'directories': [r['directory'] for r in group]}
+    row = _row_header(group, differing)
     for name, section, key, _ in COLUMNS:
       mean, std, n = _stats([r.get(section, {}).get(key) for r in group])
       row[name] = {'mean': mean, 'std': std, 'n': n}
@@ -157,13 +164,7 @@ def ood_rows(groups):
                   key.rsplit('_', 1)[1] in OOD_METRICS})
   rows = []
   for group in groups:
-    first = group[0]
-    row = {'method': _method_label(first, differing),
-           'm': first['flags'].get('ensemble_size', 1),
-           's': first['flags'].get('sparsity') if first['method'] != 'dense'
-                else None,
-           'seeds': len(group),
-           'directories': [r['directory'] for r in group]}
+    row = _row_header(group, differing)
     for name in names:
       for metric in OOD_METRICS:
         mean, std, n = _stats([r['metrics'].get(f'ood/{name}_{metric}')

@@ -191,11 +191,12 @@ def hparams(exp, **extra):
   """
   values = {'method': exp.config.method,
             'global_batch_size': exp.config.global_batch_size}
-  for name, value in run_identity.project_flags(exp.flag_values).items():
-    if name in run_identity.NEUTRAL_FLAGS or value is None:
-      continue
-    values[name] = ','.join(map(str, value)) if isinstance(value,
-                                                           list) else value
+  flag_values = run_identity.result_flags(
+      run_identity.project_flags(exp.flag_values))
+  for name, value in flag_values.items():
+    if value is not None:
+      values[name] = (','.join(map(str, value)) if isinstance(value, list)
+                      else value)
   values.update(extra)
   return values
 

@@ -58,6 +58,13 @@ def project_flags(flag_values):
   return json.loads(json.dumps(dict(sorted(result.items()))))
 
 
+def result_flags(flag_dict, ignore=()):
+  """The entries of a {flag: value} dict that can change a run's result
+  (all but `NEUTRAL_FLAGS` and `ignore`)."""
+  return {name: value for name, value in flag_dict.items()
+          if name not in NEUTRAL_FLAGS and name not in ignore}
+
+
 def code_version():
   """`git describe` of this checkout, else the installed package version."""
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,12 +88,9 @@ def make_identity(method, flag_values, global_batch_size, model_spec):
   `model_spec` is a `model_spec.ModelSpec`, or None where members bring
   their own (ensemble.py).
   """
-  result_flags = {name: value
-                  for name, value in project_flags(flag_values).items()
-                  if name not in NEUTRAL_FLAGS}
   return {'method': method, 'global_batch_size': int(global_batch_size),
           'model': model_spec.to_json() if model_spec else None,
-          'flags': result_flags,
+          'flags': result_flags(project_flags(flag_values)),
           'code_version': code_version()}
 
 

@@ -10,7 +10,6 @@ and, in a second panel, the tickets' mean pairwise KL divergence
       --output=/tmp/edst_sparsity.png
 """
 
-import json
 import sys
 
 from absl import app
@@ -19,7 +18,6 @@ import numpy as np
 
 from baselines import plots
 from baselines import report
-from baselines import run_identity
 
 flags.DEFINE_enum('vary', 'sparsity', ['sparsity', 'ensemble_size'],
                   'The flag the runs differ in (S or M).')
@@ -42,11 +40,8 @@ def sweep_points(runs, vary):
     first = runs[0]
     other = next(r for r in runs if report.configuration(
         r, ('seed', vary)) != report.configuration(first, ('seed', vary)))
-    differ = sorted(k for k in set(first['flags']) | set(other['flags'])
-                    if k not in ('seed', vary) and
-                    json.dumps(first['flags'].get(k)) != json.dumps(
-                        other['flags'].get(k)) and
-                    k not in run_identity.NEUTRAL_FLAGS)
+    differ = report.differing_flags([first['flags'], other['flags']],
+                                    ('seed', vary))
     raise report.ReportError(
         f'{first["directory"]} and {other["directory"]} differ in more than '
         f'--{vary} and the seed: method or {differ}.')

@@ -85,6 +85,24 @@ def model_spec(path):
   return model_spec_lib.ModelSpec.from_json(info['model'], path)
 
 
+def ensemble_specs(paths):
+  """{path: ModelSpec} of the paths that are tickets (have ticket.json).
+
+  Raises:
+    ValueError: on a ticket without a usable spec, or tickets that differ in
+      dataset, input shape or classes (an ensemble needs one test set).
+  """
+  specs = {path: model_spec(path) for path in paths if is_complete(path)}
+  for field in ('dataset', 'input_shape', 'num_classes'):
+    values = {getattr(s, field) for s in specs.values()}
+    if len(values) > 1:
+      listing = ', '.join(f'{p}: {getattr(s, field)}'
+                          for p, s in specs.items())
+      raise ValueError(f'the tickets differ in {field} ({listing}); an '
+                       f'ensemble needs one test set.')
+  return specs
+
+
 def load_model(path):
   """A ticket's network, built from its spec and restored (call it under
   the strategy scope that should own the variables)."""

@@ -30,6 +30,7 @@ import tensorflow as tf
 from baselines import data
 from baselines import evaluation
 from baselines import faults
+from baselines import files
 from baselines import metrics as metrics_lib
 from baselines import optimizers
 from baselines import phases as phases_lib
@@ -366,11 +367,16 @@ class Run:
       phase_start = phase_end
 
   def _save(self):
-    self._history_json.assign(json.dumps(self.history))
-    self.manager.save(checkpoint_number=self.completed_epochs)
+    self._checkpoint(self.manager, self.completed_epochs)
     if tf.io.gfile.exists(self._preempted_dir):
       tf.io.gfile.rmtree(self._preempted_dir)  # Superseded.
+
+  def _checkpoint(self, manager, number):
+    """Saves the run's state (history included) with `manager`."""
+    self._history_json.assign(json.dumps(self.history))
+    path = manager.save(checkpoint_number=number)
     self.ticket_selector.after_save()
+    return path
 
   @property
   def _preempted_dir(self):
@@ -383,11 +389,9 @@ class Run:
 
   def _answer_preemption(self):
     """Checkpoints this step (in preempted/) and raises Preempted."""
-    self._history_json.assign(json.dumps(self.history))
     manager = tf.train.CheckpointManager(self.checkpoint, self._preempted_dir,
                                          max_to_keep=1)
-    path = manager.save(checkpoint_number=_int(self.optimizer.iterations))
-    self.ticket_selector.after_save()
+    path = self._checkpoint(manager, _int(self.optimizer.iterations))
     raise preemption.Preempted(
         f'{self.run_dir}: preemption notice (SIGTERM) answered at global '
         f'step {_int(self.optimizer.iterations)} (epoch '
@@ -514,9 +518,7 @@ def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):
   buffer = io.BytesIO()  # np.savez seeks; GFile writes do not.
   np.savez(buffer, probs=probs.astype(np.float32), phase=phase_name,
            epoch=epoch)
-  with tf.io.gfile.GFile(path + '.tmp', 'wb') as f:
-    f.write(buffer.getvalue())
-  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+  files.write_bytes_atomic(path, buffer.getvalue())
 
 
 def _bool(variable):

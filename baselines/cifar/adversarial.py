@@ -72,18 +72,17 @@ def main(argv):
   if not paths:
     sys.exit('error: no tickets (--tickets or --run_dir).')
   try:
-    specs = [tickets.model_spec(p) for p in paths]
-    if len({(s.dataset, s.num_classes, s.input_shape) for s in specs}) > 1:
-      raise ValueError('the tickets differ in dataset, classes or input '
-                       'shape: ' + ', '.join(
-                           f'{p}: {s.dataset}/{s.num_classes}/'
-                           f'{s.input_shape}' for p, s in zip(paths, specs)))
-    images, labels = test_arrays(specs[0].dataset, specs[0].num_classes)
+    specs = tickets.ensemble_specs(paths)
+    missing = [p for p in paths if p not in specs]
+    if missing:
+      raise ValueError(f'not complete tickets (no ticket.json): {missing}')
+    spec = specs[paths[0]]
+    images, labels = test_arrays(spec.dataset, spec.num_classes)
     models = [tickets.load_model(p) for p in paths]
   except (ValueError, OSError) as e:
     sys.exit(f'error: {e}')
   result = attacks.robustness(models, images, labels, FLAGS.epsilon / 255.0,
-                              data.PREPROCESSING[specs[0].dataset])
+                              data.PREPROCESSING[spec.dataset])
   result.update(tickets=paths, epsilon=FLAGS.epsilon / 255.0,
                 num_examples=int(len(labels)))
   names = [os.path.basename(p) for p in paths]

@@ -39,30 +39,6 @@ _SPEC_FLAGS = (('depth', 'depth'), ('width_multiplier', 'width_multiplier'),
                ('dataset', 'dataset'))
 
 
-def ticket_specs(paths):
-  """{path: ModelSpec} of the members that are tickets (have ticket.json).
-
-  Raises:
-    app.UsageError: on a ticket without a usable spec, or tickets of
-      different datasets or input shapes.
-  """
-  specs = {}
-  for path in paths:
-    if tickets.is_complete(path):
-      try:
-        specs[path] = tickets.model_spec(path)
-      except ValueError as e:
-        raise app.UsageError(str(e)) from e
-  for field in ('dataset', 'input_shape', 'num_classes'):
-    values = {getattr(s, field) for s in specs.values()}
-    if len(values) > 1:
-      listing = ', '.join(f'{p}: {getattr(s, field)}'
-                          for p, s in specs.items())
-      raise app.UsageError(f'the tickets differ in {field} ({listing}); an '
-                           f'ensemble needs one test set.')
-  return specs
-
-
 def adopt_ticket_flags(flag_values, specs):
   """Sets --dataset (and, for plain checkpoints, the model flags) from the
   tickets; a flag given on the command line that contradicts them is an
@@ -106,7 +82,10 @@ def main(argv):
   f = FLAGS
   if not f.checkpoint_dirs:
     raise app.UsageError('--checkpoint_dirs needs at least one member.')
-  specs = ticket_specs(f.checkpoint_dirs)
+  try:
+    specs = tickets.ensemble_specs(f.checkpoint_dirs)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e
   adopt_ticket_flags(f, specs)
   exp = experiment.Experiment.from_flags(f, 'ensemble', evaluate_only=True)
   try:
