@@ -98,9 +98,9 @@ def main(argv):
                   for r in runs})
   draw(points, FLAGS.vary, names, FLAGS.output)
   for value, point in points.items():
+    tickets = np.mean(point['tickets']) if point['tickets'] else float('nan')
     print(f'{_SYMBOL[FLAGS.vary]} = {value}: ensemble '
-          f'{np.mean(point["ensemble"]):.4f}, tickets '
-          f'{np.mean(point["tickets"]) if point["tickets"] else float("nan"):.4f}')
+          f'{np.mean(point["ensemble"]):.4f}, tickets {tickets:.4f}')
 
 
 if __name__ == '__main__':
