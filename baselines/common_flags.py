@@ -1,4 +1,4 @@
-"""Flags shared by the CIFAR binaries: UB's names, the paper's recipe.
+"""Flags shared by the binaries: UB's names, the paper's recipe.
 
 UB's common flags (uncertainty-baselines' baselines/cifar/utils.py) keep their
 names and meanings. Their defaults follow the paper (Appendix C) and, where
@@ -6,8 +6,9 @@ it is silent, the FreeTickets authors' code, for every CIFAR binary, the dense
 baseline included: a global batch of 128 at LR 0.1 whatever the number of
 replicas, no warm-up, plain momentum 0.9 in PyTorch's formulation, weight
 decay 5e-4 (Keras l2 = 2.5e-4), LR / 10 at 50% and 75% of training.
-`num_cores` defaults to the strategy's replica count. Validators reject bad
-values before any data is read or model built.
+`define_imagenet_flags` sets the ImageNet recipe instead. `num_cores`
+defaults to the strategy's replica count. Validators reject bad values
+before any data is read or model built.
 """
 
 from absl import flags
@@ -22,8 +23,8 @@ from sparse_layers import sparse_init
 FLAGS = flags.FLAGS
 
 
-def define_common_flags():
-  """UB's common CIFAR flags and the data/model flags all binaries share."""
+def define_training_flags():
+  """UB's common flags that every binary shares (CIFAR defaults)."""
   flags.DEFINE_integer('seed', 42, 'Random seed.')
   flags.DEFINE_integer(
       'per_core_batch_size', None,
@@ -45,16 +46,19 @@ def define_common_flags():
                     'w += v). The same at a constant LR; they differ after '
                     'the LR changes.')
   flags.DEFINE_float('l2', 2.5e-4,
-                     'L2 coefficient of every parameter. Keras adds '
-                     '2 * l2 * w to the gradient: 2.5e-4 is the paper\'s '
-                     'weight decay 5e-4.')
+                     'L2 coefficient. Keras adds 2 * l2 * w to the '
+                     'gradient: l2 is half of PyTorch\'s weight decay '
+                     '(CIFAR: 2.5e-4 on every parameter, the paper\'s 5e-4; '
+                     'ImageNet: 5e-5 on kernels and the classifier bias, the '
+                     'authors\' 1e-4 without BatchNorm).')
   flags.DEFINE_float('lr_decay_ratio', 0.1,
                      'LR decay factor (not for edst.py: an error there).')
   flags.DEFINE_list('lr_decay_epochs', ['100', '150'],
-                    'Epochs of LR decays, given for 200 epochs and scaled '
-                    'to train_epochs (floored to whole epochs, as UB): '
-                    '50% and 75% of training. Not for edst.py, whose '
-                    'refinement LRs are fixed (an error there).')
+                    'Epochs of LR decays, given for 200 epochs (CIFAR; 90 '
+                    'on ImageNet) and scaled to train_epochs (floored to '
+                    'whole epochs, as UB): 50% and 75% of training. Not '
+                    'for edst.py, whose refinement LRs are fixed (an error '
+                    'there).')
   flags.DEFINE_integer('lr_warmup_epochs', 0,
                        'Linear LR warm-up epochs (the paper warms up only '
                        'on ImageNet).')
@@ -64,27 +68,19 @@ def define_common_flags():
                        '(as UB). Every phase end (ticket, re-exploration) '
                        'is checkpointed either way.')
   flags.DEFINE_integer('corruptions_interval', -1,
-                       'Corrupted test sets (CIFAR-10-C / CIFAR-100-C): the '
+                       'Corrupted test sets (CIFAR-10-C / -100-C, '
+                       'ImageNet-C): the '
                        'training model is evaluated on them every N epochs '
                        '(test/{nll,accuracy,ece}_{corruption}_{severity}, '
                        '..._mean_corrupted), and the ensemble at the end; '
                        '-1: never.')
-  flags.DEFINE_string('cifar100_c_path', None,
-                      'CIFAR-100-C as UB reads it: a directory of '
-                      '{corruption}-{severity}.tfrecords (TFDS has none).')
-  flags.DEFINE_string('corrupted_npz_dir', None,
-                      'Offline route for corrupted data: a directory of '
-                      '{corruption}-{severity}.npz (x, y as --test_npz) for '
-                      'every corruption and severity of the dataset.')
   flags.DEFINE_integer('num_bins', 15, 'ECE bins.')
   flags.DEFINE_integer('trajectory_interval', -1,
                        'Save the test-set softmax every N epochs to '
                        'output_dir/trajectories/<run>/ (for '
                        'baselines/cifar/trajectories.py, the paper\'s '
                        'Figure 3); -1: never.')
-  flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
   flags.DEFINE_string('data_dir', None, 'TFDS data directory.')
-  flags.DEFINE_bool('download_data', False, 'Download TFDS data if missing.')
   flags.DEFINE_float('train_proportion', 1.0,
                      'Fraction of train used for training; the rest (the '
                      'last part) is the validation split, evaluated every '
@@ -101,6 +97,35 @@ def define_common_flags():
                        'Replicas; default: derived from the strategy.')
   flags.DEFINE_string('tpu', None, 'TPU name or address (TPUStrategy).')
   flags.DEFINE_bool('use_bfloat16', False, 'mixed_bfloat16 policy.')
+  flags.DEFINE_integer('dense_epochs', 250,
+                       'Epochs of the dense model FLOPs are compared with.')
+  flags.DEFINE_bool('sync_batch_norm', False,
+                    'BatchNorm statistics over the global batch of all '
+                    'replicas: N replicas then train like one device.')
+  flags.DEFINE_bool('deterministic', False,
+                    'Deterministic ops (tf.config.experimental.'
+                    'enable_op_determinism): bit-identical reruns and '
+                    'resumes, at some speed cost.')
+  flags.DEFINE_integer('train_examples', None,
+                       'Use only the first N training examples.')
+  flags.DEFINE_integer('test_examples', None,
+                       'Use only the first N test examples.')
+  _register_common_validators()
+
+
+def define_common_flags():
+  """The CIFAR binaries' flags: the training flags and CIFAR's data and
+  WRN flags."""
+  define_training_flags()
+  flags.DEFINE_string('cifar100_c_path', None,
+                      'CIFAR-100-C as UB reads it: a directory of '
+                      '{corruption}-{severity}.tfrecords (TFDS has none).')
+  flags.DEFINE_string('corrupted_npz_dir', None,
+                      'Offline route for corrupted data: a directory of '
+                      '{corruption}-{severity}.npz (x, y as --test_npz) for '
+                      'every corruption and severity of the dataset.')
+  flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
+  flags.DEFINE_bool('download_data', False, 'Download TFDS data if missing.')
   flags.DEFINE_bool('eval_on_ood', False, 'Evaluate OOD detection.')
   flags.DEFINE_list('ood_dataset', ['cifar100', 'svhn_cropped'],
                     'OOD datasets (TFDS names), for --eval_on_ood; '
@@ -114,24 +139,50 @@ def define_common_flags():
                       '[N,32,32,3], y int [N]) instead of TFDS.')
   flags.DEFINE_string('test_npz', None, 'Offline route: test npz.')
   flags.DEFINE_list('ood_npz', [], 'Offline OOD sets as name=path.npz.')
-  flags.DEFINE_integer('dense_epochs', 250,
-                       'Epochs of the dense model FLOPs are compared with.')
   flags.DEFINE_bool('quick', False,
                     'Quick mode: WRN-10-1, 4096 train / 1000 test examples, '
                     'a few epochs; shows the whole pipeline in minutes. '
                     'Fills in only flags not given on the command line.')
-  flags.DEFINE_bool('sync_batch_norm', False,
-                    'BatchNorm statistics over the global batch of all '
-                    'replicas: N replicas then train like one device.')
-  flags.DEFINE_bool('deterministic', False,
-                    'Deterministic ops (tf.config.experimental.'
-                    'enable_op_determinism): bit-identical reruns and '
-                    'resumes, at some speed cost.')
-  flags.DEFINE_integer('train_examples', None,
-                       'Use only the first N training examples.')
-  flags.DEFINE_integer('test_examples', None,
-                       'Use only the first N test examples.')
-  _register_common_validators()
+  _register_cifar_validators()
+
+
+def define_imagenet_flags():
+  """The ImageNet binaries' flags: the training flags with the paper's
+  ImageNet recipe as defaults (App. C; the authors' ImageNet code where
+  the paper is silent), and ImageNet's data and ResNet flags.
+
+  A global batch of 128 (the authors' 2 x 64) at LR 0.1 after a linear
+  warm-up of 5 epochs, weight decay 1e-4 without BatchNorm (Keras l2 =
+  5e-5), label smoothing 0.1, 200 epochs (DST members) with LR / 10 at
+  epochs 60, 120 and 180: UB's 27, 54, 81 given for 90 epochs.
+  """
+  define_training_flags()
+  for name, value in (('l2', 5e-5), ('lr_warmup_epochs', 5),
+                      ('train_epochs', 200),
+                      ('lr_decay_epochs', ['27', '54', '81']),
+                      ('dense_epochs', 90), ('output_dir', '/tmp/imagenet'),
+                      ('checkpoint_interval', 5)):
+    FLAGS.set_default(name, value)
+  flags.DEFINE_float('label_smoothing', 0.1,
+                     'Label smoothing of the training loss (the authors\' '
+                     'ImageNet runs: 0.1).')
+  flags.DEFINE_integer('image_size', 224, 'Training and evaluation crop.')
+  flags.DEFINE_integer('resnet_depth', 50,
+                       'ResNet depth: 50 (the paper), or 14 / 26 / 101.')
+  flags.DEFINE_integer('resnet_base_width', 64,
+                       'Channels of the first stage (64 for ResNet-50).')
+  flags.DEFINE_bool('eval_on_imagenet_a', False,
+                    'Evaluate the ensemble on ImageNet-A (TFDS imagenet_a): '
+                    'imagenet_a/{accuracy,negative_log_likelihood,ece}, the '
+                    'paper\'s aAcc, aNLL, aECE.')
+  flags.register_validator('label_smoothing', lambda v: 0.0 <= v < 1.0,
+                           '--label_smoothing must be in [0, 1).')
+  flags.register_validator('image_size', lambda v: v >= 32,
+                           '--image_size must be >= 32.')
+  flags.register_validator('resnet_depth', lambda v: v in (14, 26, 50, 101),
+                           '--resnet_depth must be 14, 26, 50 or 101.')
+  flags.register_validator('resnet_base_width', lambda v: v >= 1,
+                           '--resnet_base_width must be >= 1.')
 
 
 def define_sparsity_flags(sparsity=0.8):
@@ -184,6 +235,33 @@ def define_sparsity_flags(sparsity=0.8):
         f"--{name} must be 'include', 'dense' or a sparsity in [0, 1).")
 
 
+def define_imagenet_sparsity_flags(sparsity=0.8):
+  """The sparsity flags with the paper's ImageNet DST settings: ΔT = 4000
+  steps at a batch of 128, p = 0.5 cosine-annealed (Section 3.2, App. C)."""
+  define_sparsity_flags(sparsity)
+  FLAGS.set_default('update_interval', 4000)
+  FLAGS.set_default('drop_fraction_schedule', 'cosine')
+
+
+def define_edst_flags(ensemble_size, exploration_epochs, refinement_epochs):
+  """EDST's M, t_ex, t_re and q (Algorithm 1); --train_epochs unset."""
+  define_ensemble_size_flag(ensemble_size)
+  flags.DEFINE_integer('exploration_epochs', exploration_epochs,
+                       't_ex: exploration epochs.')
+  flags.DEFINE_integer('refinement_epochs', refinement_epochs,
+                       't_re: epochs per refinement.')
+  flags.DEFINE_float('reexploration_fraction', 0.8,
+                     'q: fraction re-explored after each ticket.')
+  flags.register_validator('exploration_epochs', lambda v: v >= 0,
+                           '--exploration_epochs must be >= 0.')
+  flags.register_validator('refinement_epochs', lambda v: v >= 1,
+                           '--refinement_epochs must be >= 1.')
+  flags.register_validator('reexploration_fraction',
+                           lambda v: 0.0 <= v <= 1.0,
+                           '--reexploration_fraction must be in [0, 1].')
+  FLAGS.set_default('train_epochs', None)
+
+
 def define_ensemble_size_flag(default):
   flags.DEFINE_integer('ensemble_size', default, 'M: number of members.')
   flags.register_validator('ensemble_size', lambda v: v >= 1,
@@ -206,10 +284,8 @@ def _is_layer_option(value):
 
 
 def _register_common_validators():
-  positive = ('per_core_batch_size', 'train_epochs', 'num_bins', 'depth',
-              'width_multiplier', 'dense_epochs')
-  flags.register_validator('dropout_rate', lambda v: 0.0 <= v < 1.0,
-                           '--dropout_rate must be in [0, 1).')
+  positive = ('per_core_batch_size', 'train_epochs', 'num_bins',
+              'dense_epochs')
   flags.register_multi_flags_validator(
       ['ticket_selection', 'train_proportion'],
       lambda v: (v['ticket_selection'] != 'best_validation' or
@@ -226,18 +302,25 @@ def _register_common_validators():
   flags.register_validator('l2', lambda v: v >= 0, '--l2 must be >= 0.')
   flags.register_validator('train_proportion', lambda v: 0 < v <= 1,
                            '--train_proportion must be in (0, 1].')
-  flags.register_validator('depth', lambda v: v >= 10 and (v - 4) % 6 == 0,
-                           '--depth must be 6n + 4 (10, 16, 22, 28, ...).')
   for name in ('corruptions_interval', 'checkpoint_interval',
                'trajectory_interval'):
     flags.register_validator(name, lambda v: v == -1 or v >= 1,
                              f'--{name} must be -1 (never) or >= 1.')
-  flags.register_validator(
-      'ood_npz', lambda v: all('=' in item for item in v),
-      '--ood_npz entries must be name=path.npz.')
   for name in ('train_examples', 'test_examples'):
     flags.register_validator(name, lambda v: v is None or v >= 1,
                              f'--{name} must be >= 1.')
+
+
+def _register_cifar_validators():
+  for name in ('depth', 'width_multiplier'):
+    flags.register_validator(name, lambda v: v >= 1, f'--{name} must be >= 1.')
+  flags.register_validator('dropout_rate', lambda v: 0.0 <= v < 1.0,
+                           '--dropout_rate must be in [0, 1).')
+  flags.register_validator('depth', lambda v: v >= 10 and (v - 4) % 6 == 0,
+                           '--depth must be 6n + 4 (10, 16, 22, 28, ...).')
+  flags.register_validator(
+      'ood_npz', lambda v: all('=' in item for item in v),
+      '--ood_npz entries must be name=path.npz.')
 
 
 def num_classes(dataset):

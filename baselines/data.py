@@ -69,6 +69,14 @@ class Preprocessing:
     flip_seed = tf.random.experimental.stateless_fold_in(seed, 1)
     return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
 
+  def train_image(self, image, seed):
+    """A training image: augmented (seeded) and normalised."""
+    return self.normalize(self.augment(image, seed))
+
+  def eval_image(self, image):
+    """An evaluation image: normalised."""
+    return self.normalize(image)
+
 
 # The authors' loaders (sparselearning/utils.py of VITA-Group/FreeTickets).
 PREPROCESSING = {
@@ -83,10 +91,16 @@ PREPROCESSING = {
 
 @dataclasses.dataclass
 class Split:
-  """Images (uint8, NHWC) and labels (int64) of one split, in a fixed order."""
+  """Images and labels (int64) of one split, in a fixed order.
+
+  Images are uint8 HWC arrays, or encoded (JPEG / PNG) strings that the
+  preprocessing decodes (ImageNet).
+  shuffle_buffer: of training's shuffle; None: the whole split (CIFAR).
+  """
   name: str
-  dataset: tf.data.Dataset  # Of (uint8 image, int64 label).
+  dataset: tf.data.Dataset  # Of (image, int64 label).
   num_examples: int
+  shuffle_buffer: Optional[int] = None
 
 
 def load_npz(path, num_classes, name=None):
@@ -141,8 +155,12 @@ def _check_reachable(name):
     raise _download_error(name, f'{host} is not reachable ({e})') from e
 
 
-def load_tfds(name, split, data_dir=None, download=False):
-  """Loads a TFDS split as (image, label) in file order."""
+def load_tfds(name, split, data_dir=None, download=False, decode=True):
+  """Loads a TFDS split as (image, label) in file order.
+
+  decode: False keeps images encoded (strings), for the preprocessing to
+    decode in parallel (and a shuffle buffer of bytes, not pixels).
+  """
   try:
     builder = tfds.builder(name, data_dir=data_dir)
     if download and not builder.is_prepared():
@@ -152,8 +170,9 @@ def load_tfds(name, split, data_dir=None, download=False):
       except requests.exceptions.RequestException as e:
         # A connection lost after the check, or a host not in the list.
         raise _download_error(name, f'{type(e).__name__}: {e}') from e
+    decoders = None if decode else {'image': tfds.decode.SkipDecoding()}
     dataset = builder.as_dataset(split=split, shuffle_files=False,
-                                 as_supervised=True)
+                                 as_supervised=True, decoders=decoders)
     num_examples = _num_examples(dataset)
   except (tfds.core.registered.DatasetNotFoundError,
           AssertionError, FileNotFoundError, KeyError) as e:
@@ -264,35 +283,46 @@ def take(split: Split, num_examples: Optional[int]):
   """The first `num_examples` of a split (all if None or larger)."""
   if num_examples is None or num_examples >= split.num_examples:
     return split
-  return Split(split.name, split.dataset.take(num_examples), num_examples)
+  return dataclasses.replace(split, dataset=split.dataset.take(num_examples),
+                             num_examples=num_examples)
 
 
 def skip(split: Split, num_examples: int):
-  return Split(split.name, split.dataset.skip(num_examples),
-               split.num_examples - num_examples)
+  return dataclasses.replace(split, dataset=split.dataset.skip(num_examples),
+                             num_examples=split.num_examples - num_examples)
 
 
-def train_dataset(split: Split, batch_size, seed, epoch,
-                  preprocessing: Preprocessing):
-  """Epoch `epoch` of training: order and augmentation from (seed, epoch)."""
+def train_dataset(split: Split, batch_size, seed, epoch, preprocessing,
+                  num_shards=1, shard_index=0):
+  """Epoch `epoch` of training: order and augmentation from (seed, epoch).
+
+  `preprocessing` has `train_image(image, seed)` (`Preprocessing`, or
+  `imagenet_data.ImagenetPreprocessing`). With `num_shards` input
+  pipelines (hosts), shard i yields batches i, i + num_shards, ... of the
+  one-pipeline order, so the examples of each global step and their
+  augmentation do not depend on the number of hosts.
+  """
   epoch_seed = tf.constant([seed, epoch], tf.int64)
   shuffle_seed = int(np.random.default_rng([seed, epoch]).integers(2**31))
-  dataset = split.dataset.shuffle(split.num_examples, seed=shuffle_seed,
-                                  reshuffle_each_iteration=False)
+  buffer = min(split.shuffle_buffer or split.num_examples, split.num_examples)
+  dataset = split.dataset.shuffle(buffer, seed=shuffle_seed,
+                                  reshuffle_each_iteration=False).enumerate()
+  if num_shards > 1:
+    dataset = dataset.filter(
+        lambda index, _: (index // batch_size) % num_shards == shard_index)
 
   def preprocess(index, example):
     image, label = example
     seed = tf.random.experimental.stateless_fold_in(epoch_seed, index)
-    return preprocessing.normalize(preprocessing.augment(image, seed)), label
+    return preprocessing.train_image(image, seed), label
 
-  dataset = dataset.enumerate().map(preprocess,
-                                    num_parallel_calls=tf.data.AUTOTUNE)
+  dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
   return dataset.batch(batch_size, drop_remainder=True).prefetch(
       tf.data.AUTOTUNE)
 
 
-def eval_dataset(split: Split, batch_size, preprocessing: Preprocessing):
-  """Normalised, in order, last batch kept."""
-  dataset = split.dataset.map(lambda x, y: (preprocessing.normalize(x), y),
+def eval_dataset(split: Split, batch_size, preprocessing):
+  """`preprocessing.eval_image` of each image, in order, last batch kept."""
+  dataset = split.dataset.map(lambda x, y: (preprocessing.eval_image(x), y),
                               num_parallel_calls=tf.data.AUTOTUNE)
   return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

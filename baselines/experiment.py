@@ -1,17 +1,20 @@
-"""Wiring shared by the CIFAR binaries: flags to objects, members, tickets.
+"""Wiring shared by the binaries: flags to objects, members, tickets.
 
-`Experiment.from_flags` is the one place that reads flags; everything it
-builds (strategy, data splits, `RunConfig`, model and hook factories) takes
-explicit arguments. `train_members` / `run_members` drive the member-based
-methods; `reporting` writes the end-of-run report.
+`Experiment.from_flags` builds everything from flags once, through a
+`tasks` family (CIFAR or ImageNet): strategy, data splits, `RunConfig`,
+`configs.SparsityConfig`, the model spec; its model and hook factories
+then use those values. `train_members` / `run_members` drive the
+member-based methods; `reporting` writes the end-of-run report.
 """
 
+import atexit
 import dataclasses
 import functools
 import logging as pylogging
-import math
 import os
+import shutil
 import sys
+import tempfile
 from typing import Dict, Optional
 
 from absl import app
@@ -19,13 +22,14 @@ from absl import logging
 import tensorflow as tf
 
 from baselines import common_flags
+from baselines import configs
 from baselines import data
 from baselines import evaluation
-from baselines import model_spec as model_spec_lib
 from baselines import plans
 from baselines import preemption
 from baselines import reporting
 from baselines import run_identity
+from baselines import tasks
 from baselines import tickets
 from baselines import train_loop
 from sparse_layers import hook as hook_lib
@@ -96,6 +100,35 @@ def make_strategy(tpu=None, use_gpu=False):
   return tf.distribute.get_strategy()
 
 
+def is_chief(strategy):
+  """Whether this process writes the run's outputs: always, except in a
+  multi-worker run, where only the chief (or worker 0) does."""
+  if train_loop.num_workers(strategy) == 1:
+    return True
+  resolver = strategy.cluster_resolver
+  task_type, task_id = resolver.task_type, resolver.task_id
+  if task_type == 'chief':
+    return True
+  return (task_type == 'worker' and task_id == 0 and
+          'chief' not in resolver.cluster_spec().as_dict())
+
+
+def worker_scratch_dir(strategy):
+  """A scratch directory for a non-chief worker's writes, removed at exit.
+
+  Every worker saves (checkpoints read replicated variables with
+  collectives); only the chief's copies are kept.
+  """
+  resolver = strategy.cluster_resolver
+  path = tempfile.mkdtemp(
+      prefix=f'freetickets_{resolver.task_type}{resolver.task_id}_')
+  atexit.register(shutil.rmtree, path, ignore_errors=True)
+  logging.info('%s %d of a multi-worker run: the chief writes the outputs; '
+               'this worker writes to %s (removed at exit).',
+               resolver.task_type, resolver.task_id, path)
+  return path
+
+
 def apply_quick_mode(flag_values, epoch_flags):
   """Shrinks the run: QUICK settings plus `epoch_flags` (name -> value).
 
@@ -124,16 +157,32 @@ def apply_quick_mode(flag_values, epoch_flags):
 
 @dataclasses.dataclass
 class Experiment:
-  """Everything a binary wires together, built from flags."""
+  """Everything a binary wires together, built from flags.
+
+  flag_values: kept for the run's identity and its report (`metrics.json`
+    lists the flags); the factories below use the typed values.
+  """
   strategy: tf.distribute.Strategy
   config: train_loop.RunConfig
   flag_values: object
   ood_splits: Dict[str, data.Split]
   corrupted_splits: Dict[tuple, data.Split]
   identity: Optional[dict] = None
+  task: object = tasks.CIFAR
+  model_spec: Optional[object] = None
+  model_options: configs.ModelOptions = configs.ModelOptions()
+  sparsity: Optional[configs.SparsityConfig] = None
+  extra_test_splits: Dict[str, data.Split] = dataclasses.field(
+      default_factory=dict)
+  loss_fn: Optional[object] = None
+  dense_epochs: int = 250
+  lr_decay_epochs: tuple = ()
+  lr_decay_ratio: float = 0.1
+  train_epochs: Optional[int] = None
 
   @classmethod
-  def from_flags(cls, flag_values, method, masked=True, evaluate_only=False):
+  def from_flags(cls, flag_values, method, masked=True, evaluate_only=False,
+                 task=tasks.CIFAR):
     """Validates the data and the output directory; no training happens.
 
     Args:
@@ -142,6 +191,7 @@ class Experiment:
       masked: whether the method trains masked (sparse) networks.
       evaluate_only: load only the test (OOD, corrupted) data, no training
         data (ensemble.py); its members bring their own model specs.
+      task: the data-set family (`tasks.CIFAR` or `tasks.IMAGENET`).
 
     Raises:
       app.UsageError: on bad data or settings, or an output directory of
@@ -149,30 +199,23 @@ class Experiment:
         any training and before anything is written there).
     """
     try:
-      return cls._from_flags(flag_values, method, masked, evaluate_only)
+      return cls._from_flags(flag_values, method, masked, evaluate_only,
+                             task)
     except (data.DataError, ValueError) as e:
       raise app.UsageError(str(e)) from e
 
   @classmethod
-  def _from_flags(cls, flag_values, method, masked, evaluate_only):
+  def _from_flags(cls, flag_values, method, masked, evaluate_only, task):
     f = flag_values
     # TF's checkpoint saver logs every write at INFO; keep our progress lines.
     logging.get_absl_logger().addFilter(_DropCheckpointNoise())
     if f.deterministic:
       tf.config.experimental.enable_op_determinism()
-    num_classes = common_flags.num_classes(f.dataset)
-    if evaluate_only:
-      train, validation, test = None, None, load_test(f, num_classes)
-    else:
-      train, validation, test = load_train_test(f, num_classes)
-    ood = load_ood(f, test.num_examples) if f.eval_on_ood else {}
-    corrupted = {}
-    if f.corruptions_interval > 0:
-      corrupted = {key: data.take(split, f.test_examples)
-                   for key, split in data.load_corrupted(
-                       f.dataset, num_classes, f.data_dir, f.download_data,
-                       f.cifar100_c_path, f.corrupted_npz_dir).items()}
+    # First: MultiWorkerMirroredStrategy configures collective ops, which
+    # must precede every TF op (the data checks run some).
     strategy = make_strategy(f.tpu, f.use_gpu)
+    splits = task.load(f, evaluate_only)
+    train, validation, test = splits.train, splits.validation, splits.test
     replicas = strategy.num_replicas_in_sync
     if f.num_cores is not None and f.num_cores != replicas:
       raise ValueError(f'--num_cores={f.num_cores} but the strategy has '
@@ -180,12 +223,12 @@ class Experiment:
     if f.use_bfloat16:
       keras.mixed_precision.set_global_policy('mixed_bfloat16')
     batch = common_flags.global_batch_size(f.per_core_batch_size, replicas)
-    identity = run_identity.make_identity(
-        method, f, batch,
-        None if evaluate_only else model_spec_from_flags(f, masked))
+    spec = None if evaluate_only else task.model_spec(f, masked)
+    identity = run_identity.make_identity(method, f, batch, spec)
     run_identity.check(f.output_dir, identity)
-    check_writable(f.output_dir)
-    run_identity.record(f.output_dir, identity)
+    write_dir = None if is_chief(strategy) else worker_scratch_dir(strategy)
+    check_writable(write_dir or f.output_dir)
+    run_identity.record(write_dir or f.output_dir, identity)
     config = train_loop.RunConfig(
         output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
         base_learning_rate=common_flags.scaled_learning_rate(
@@ -195,18 +238,34 @@ class Experiment:
         num_bins=f.num_bins, checkpoint_interval=f.checkpoint_interval,
         warmup_epochs=f.lr_warmup_epochs, method=method, train_split=train,
         validation_split=validation, test_split=test,
-        num_classes=num_classes,
-        preprocessing=data.PREPROCESSING[f.dataset],
-        ticket_selection=f.ticket_selection, corrupted_splits=corrupted,
+        num_classes=task.num_classes(f),
+        preprocessing=task.preprocessing(f),
+        ticket_selection=f.ticket_selection,
+        corrupted_splits=splits.corrupted,
         corruptions_interval=f.corruptions_interval,
-        trajectory_interval=f.trajectory_interval)
+        trajectory_interval=f.trajectory_interval, write_dir=write_dir)
     logging.info('%s: %d replicas, global batch %d, base LR %.4g, %s train / '
                  '%s%d test examples', method, replicas, batch,
                  config.base_learning_rate,
                  train.num_examples if train else 'no',
                  f'{validation.num_examples} validation / ' if validation
                  else '', test.num_examples)
-    return cls(strategy, config, f, ood, corrupted, identity)
+    return cls(
+        strategy, config, f, splits.ood, splits.corrupted, identity,
+        task=task, model_spec=spec, model_options=task.model_options(f),
+        sparsity=configs.SparsityConfig.from_flags(f, batch),
+        extra_test_splits=splits.extra_test,
+        loss_fn=(train_loop.label_smoothing_loss(f.label_smoothing)
+                 if 'label_smoothing' in f else None),
+        dense_epochs=f.dense_epochs,
+        lr_decay_epochs=tuple(f.lr_decay_epochs),
+        lr_decay_ratio=f.lr_decay_ratio, train_epochs=f.train_epochs)
+
+  def barrier(self):
+    """Returns once every worker of a multi-worker run has called it."""
+    if train_loop.num_workers(self.strategy) > 1:
+      self.strategy.reduce(tf.distribute.ReduceOp.SUM, self.strategy.run(
+          lambda: tf.constant(1)), axis=None)
 
   @property
   def steps_per_epoch(self):
@@ -216,72 +275,82 @@ class Experiment:
 
   @property
   def update_interval_steps(self):
-    """ΔT in optimizer steps: --update_interval scaled to the global batch."""
-    return common_flags.scaled_update_interval(
-        self.flag_values.update_interval, self.config.global_batch_size)
+    """ΔT in optimizer steps, scaled to the global batch (1000 if the
+    method has no DST updates)."""
+    if self.sparsity is None:
+      return 1000
+    return self.sparsity.update_interval_steps
 
   # --- Factories for train_loop.Run. ---
 
   def model_fn(self, masked, seed, draw_masks=True):
-    """() -> WRN; with `masked` and `draw_masks`, masks drawn from `seed`.
+    """() -> the network; with `masked` and `draw_masks`, masks drawn from
+    `seed` (`sparsity`'s S and distribution).
 
     Models that a checkpoint will overwrite need no masks drawn.
     """
-    f = self.flag_values
+    spec = dataclasses.replace(self.model_spec, masked=masked)
+    sparsity = self.sparsity
+    options = self.model_options
 
     def build():
       keras.utils.set_random_seed(seed)
       # Binaries without mask updates (LTR's pruning) have no
       # --inactive_gradient; the layers' default serves them.
-      inactive_gradient = (f.inactive_gradient if 'inactive_gradient' in f
-                           else 'dense')
-      model = model_spec_from_flags(f, masked).build(
-          l2=f.l2, sync_batch_norm=f.sync_batch_norm,
-          inactive_gradient=inactive_gradient)
+      model = spec.build(l2=options.l2,
+                         sync_batch_norm=options.sync_batch_norm,
+                         inactive_gradient=(sparsity.inactive_gradient
+                                            if sparsity else 'dense'))
       if masked and draw_masks:
         sparse_init.sparsify(
-            model, f.sparsity, f.distribution, f.erk_power_scale,
-            sparse_init.parse_layer_option(f.first_layer, '--first_layer'),
-            sparse_init.parse_layer_option(f.last_layer, '--last_layer'),
-            seed=seed)
+            model, sparsity.sparsity, sparsity.distribution,
+            sparsity.erk_power_scale, sparsity.first_layer,
+            sparsity.last_layer, seed=seed)
       return model
 
     return build
 
   def hook_fn(self, updater_name, seed, total_steps):
-    """(model, optimizer, loss_fn) -> SparsityHook with the flags' schedule."""
-    f = self.flag_values
+    """(model, optimizer, loss_fn) -> SparsityHook of the sparsity config."""
+    s = self.sparsity
+    interval = s.update_interval_steps
 
     def build(model, optimizer, loss_fn):
-      end = total_steps if f.drop_fraction_schedule == 'cosine' else None
-      schedule = schedules.make_schedule(f.drop_fraction_schedule,
-                                         f.drop_fraction,
-                                         self.update_interval_steps, 0, end)
+      if s.drop_fraction_schedule == 'cosine' and s.cosine_restart_epochs:
+        schedule = schedules.CosineRestartsDropFraction(
+            s.drop_fraction, interval,
+            [e * self.steps_per_epoch for e in s.cosine_restart_epochs],
+            0, total_steps)
+      else:
+        end = total_steps if s.drop_fraction_schedule == 'cosine' else None
+        schedule = schedules.make_schedule(s.drop_fraction_schedule,
+                                           s.drop_fraction, interval, 0, end)
       updater = updaters.make_updater(
-          updater_name, seed, regrow_at_zero=f.regrow_at_zero,
-          update_dense_layers=f.update_dense_layers)
+          updater_name, seed, regrow_at_zero=s.regrow_at_zero,
+          update_dense_layers=s.update_dense_layers)
       logging.info('[%s] %s updates every %d steps (ΔT = %d at a batch of '
                    '128), p = %s (%s)', self.config.method, updater_name,
-                   self.update_interval_steps, f.update_interval,
-                   f.drop_fraction, f.drop_fraction_schedule)
+                   interval, s.update_interval, s.drop_fraction,
+                   s.drop_fraction_schedule)
       return hook_lib.SparsityHook(model, updater, schedule, loss_fn,
                                    optimizer, self.strategy)
 
     return build
 
   def updater_name(self):
-    return 'rigl' if self.flag_values.growth == 'gradient' else 'set'
+    return self.sparsity.updater
 
   def decay_multipliers(self):
     """UB's step decays as (fraction of training, multiplier) pairs.
 
-    UB gives `lr_decay_epochs` for 200 epochs and scales them to whole
-    epochs of `train_epochs`: epoch * train_epochs // 200 (the authors'
-    int(epochs / 2) and int(epochs * 3 / 4) for the defaults).
+    UB gives `lr_decay_epochs` for 200 epochs on CIFAR (90 on ImageNet,
+    the task's `decay_reference_epochs`) and scales them to whole epochs of
+    `train_epochs`: epoch * train_epochs // 200 (the authors' int(epochs /
+    2) and int(epochs * 3 / 4) for CIFAR's defaults).
     """
-    return plans.decay_multipliers(self.flag_values.lr_decay_epochs,
-                                   self.flag_values.lr_decay_ratio,
-                                   self.flag_values.train_epochs)
+    return plans.decay_multipliers(self.lr_decay_epochs, self.lr_decay_ratio,
+                                   self.train_epochs,
+                                   self.task.decay_reference_epochs)
 
   def save_ticket(self, index, run, path):
     """`on_ticket` callback of train_loop.Run: writes ticket `index`.
@@ -347,24 +416,15 @@ class Experiment:
           hook_fn=(self.hook_fn(updater_name, seed, steps)
                    if masked and updater_name else None),
           init_fn=init_fn,
-          summary_dir=os.path.join(self.config.output_dir, 'summaries',
-                                   f'member_{j}'))
+          summary_dir=os.path.join(self.config.writes_to, 'summaries',
+                                   f'member_{j}'),
+          loss_fn=self.loss_fn)
       run.train(on_ticket=self.save_ticket)
       with run.writer.as_default():
         last = run.history[-1] if run.history else None
         reporting.write_hparams(self, last, member_index=j, seed=seed)
       histories[str(j)] = run.history
     return histories
-
-
-def model_spec_from_flags(flag_values, masked):
-  """The `model_spec.ModelSpec` of the WRN the flags describe."""
-  f = flag_values
-  return model_spec_lib.ModelSpec(
-      depth=f.depth, width_multiplier=f.width_multiplier,
-      num_classes=common_flags.num_classes(f.dataset),
-      input_shape=data.IMAGE_SHAPE, masked=masked, dataset=f.dataset,
-      dropout_rate=f.dropout_rate)
 
 
 def member_indices(flag_values):
@@ -382,7 +442,8 @@ def member_indices(flag_values):
   return [f.member_index]
 
 
-def run_members(flag_values, method, updater_name, masked):
+def run_members(flag_values, method, updater_name, masked, task=tasks.CIFAR,
+                quick_epochs=3):
   """main() of the member-based binaries (DST, static sparse, dense).
 
   Args:
@@ -390,12 +451,14 @@ def run_members(flag_values, method, updater_name, masked):
     method: FLOPs method and log name ('dst_ensemble', 'static', 'dense').
     updater_name: 'static', or None for --growth (RigL / SET).
     masked: sparse (masked) or dense model.
+    task: the data-set family.
+    quick_epochs: with --quick (CIFAR), the epochs it sets.
   """
   f = flag_values
-  if f.quick:
-    apply_quick_mode(f, dict(train_epochs=3))
+  if 'quick' in f and f.quick:
+    apply_quick_mode(f, dict(train_epochs=quick_epochs))
   members = member_indices(f)
-  exp = Experiment.from_flags(f, method, masked)
+  exp = Experiment.from_flags(f, method, masked, task=task)
   if masked and updater_name is None:
     updater_name = exp.updater_name()
   histories = exp.train_members(members, masked, updater_name, f.train_epochs,
@@ -404,50 +467,29 @@ def run_members(flag_values, method, updater_name, masked):
                                   f.train_epochs, histories)
 
 
-def load_train_test(f, num_classes):
-  """Train, validation (or None) and test splits from TFDS or npz.
+def members_main(flag_values, method, masked, updater_name=None,
+                 task=tasks.CIFAR):
+  """The `main(argv)` of a member-based binary: `run_members` under
+  `cli_main`."""
 
-  With --train_proportion < 1 the last part of train is held out (UB's
-  validation split). The splits are validated.
+  @cli_main
+  def main(argv):
+    del argv
+    run_members(flag_values, method, updater_name, masked, task)
+
+  return main
+
+
+def checkpoint_specs(flag_values):
+  """{path: ModelSpec} of --checkpoint_dirs' tickets (ensemble.py).
+
+  Raises:
+    app.UsageError: if there is no member, or the tickets cannot form one
+      ensemble.
   """
-  if bool(f.train_npz) != bool(f.test_npz):
-    raise data.DataError('--train_npz and --test_npz go together.')
-  if f.train_npz:
-    train = data.load_npz(f.train_npz, num_classes, 'train_npz')
-  else:
-    train = data.load_tfds(f.dataset, 'train', f.data_dir, f.download_data)
-  test = load_test(f, num_classes)
-  validation = None
-  if f.train_proportion < 1.0:
-    kept = math.floor(train.num_examples * f.train_proportion)
-    validation = data.skip(train, kept)
-    train = data.take(train, kept)
-  return data.take(train, f.train_examples), validation, test
-
-
-def load_test(f, num_classes):
-  """The test split (its first --test_examples) from --test_npz or TFDS."""
-  if f.test_npz:
-    test = data.load_npz(f.test_npz, num_classes, 'test_npz')
-  else:
-    test = data.load_tfds(f.dataset, 'test', f.data_dir, f.download_data)
-  return data.take(test, f.test_examples)
-
-
-def load_ood(f, num_test_examples):
-  """OOD splits: TFDS names from --ood_dataset, or --ood_npz name=path.
-
-  `gaussian_noise` in --ood_dataset is generated on either route
-  (`data.gaussian_noise`, as many images as the test split).
-  """
-  if f.ood_npz:
-    ood = {name: data.load_npz(path, None, name) for name, path in
-           (item.split('=', 1) for item in f.ood_npz)}
-  else:
-    ood = {name: data.take(data.load_tfds(name, 'test', f.data_dir,
-                                          f.download_data), f.test_examples)
-           for name in f.ood_dataset if name != data.GAUSSIAN_NOISE}
-  if data.GAUSSIAN_NOISE in f.ood_dataset:
-    ood[data.GAUSSIAN_NOISE] = data.gaussian_noise(
-        num_test_examples, data.PREPROCESSING[f.dataset])
-  return ood
+  if not flag_values.checkpoint_dirs:
+    raise app.UsageError('--checkpoint_dirs needs at least one member.')
+  try:
+    return tickets.ensemble_specs(flag_values.checkpoint_dirs)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e

@@ -1,10 +1,11 @@
 """What builds a ticket's network, stored with the ticket and the run.
 
 A `ModelSpec` names the architecture (the original WRN of
-`models.wide_resnet`, its layout version), depth, width, classes, input
-shape, whether its layers are masked and the dataset it was trained on, so
-a ticket can be rebuilt and evaluated without the flags of the run that
-made it (`baselines/cifar/ensemble.py`).
+`models.wide_resnet`, or the ResNet of `models.resnet`, and its layout
+version), depth, width, classes, input shape, whether its layers are masked
+and the dataset it was trained on, so a ticket can be rebuilt and evaluated
+without the flags of the run that made it (`baselines/cifar/ensemble.py`,
+`baselines/imagenet/ensemble.py`).
 """
 
 import dataclasses
@@ -13,13 +14,18 @@ from typing import Tuple
 from sparse_layers import models
 
 WIDE_RESNET = 'wide_resnet'
+RESNET = 'resnet'
+LAYOUTS = {WIDE_RESNET: models.WIDE_RESNET_LAYOUT,
+           RESNET: models.RESNET_LAYOUT}
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-  """A Wide ResNet as `models.wide_resnet` builds it.
+  """A Wide ResNet (`models.wide_resnet`) or ResNet (`models.resnet`).
 
-  layout: `models.WIDE_RESNET_LAYOUT` of the code that built it; a ticket of
+  width_multiplier: the WRN's k, or the ResNet's base width (64 for
+    ResNet-50).
+  layout: `LAYOUTS[architecture]` of the code that built it; a ticket of
     another layout cannot be loaded into this code's network.
   """
   depth: int
@@ -34,6 +40,12 @@ class ModelSpec:
 
   def build(self, l2=0.0, sync_batch_norm=False, inactive_gradient='dense'):
     """The (untrained) Keras model; training-only options as arguments."""
+    if self.architecture == RESNET:
+      return models.resnet(
+          tuple(self.input_shape), self.depth, self.width_multiplier,
+          self.num_classes, l2=l2, masked=self.masked,
+          sync_batch_norm=sync_batch_norm,
+          inactive_gradient=inactive_gradient)
     return models.wide_resnet(
         tuple(self.input_shape), self.depth, self.width_multiplier,
         self.num_classes, l2=l2, masked=self.masked,
@@ -58,13 +70,14 @@ class ModelSpec:
                      if n not in ('dropout_rate',))
     if missing:
       raise ValueError(f'{source}: the model spec lacks {missing}.')
-    if spec['architecture'] != WIDE_RESNET:
+    if spec['architecture'] not in LAYOUTS:
       raise ValueError(f'{source}: architecture {spec["architecture"]!r} is '
-                       f'not {WIDE_RESNET!r}.')
-    if spec['layout'] != models.WIDE_RESNET_LAYOUT:
+                       f'not one of {sorted(LAYOUTS)}.')
+    layout = LAYOUTS[spec['architecture']]
+    if spec['layout'] != layout:
       raise ValueError(
-          f'{source}: built with WRN layout {spec["layout"]!r}; this code '
-          f'builds {models.WIDE_RESNET_LAYOUT!r}.')
+          f'{source}: built with {spec["architecture"]} layout '
+          f'{spec["layout"]!r}; this code builds {layout!r}.')
     values = {k: v for k, v in spec.items() if k in names}
     values['input_shape'] = tuple(values['input_shape'])
     return cls(**values)

@@ -43,9 +43,18 @@ COLUMNS = (
     ('flops', 'flops', 'train_flops_ratio', False),
     ('passes', 'flops', 'forward_passes', False),
 )
-SORT_KEYS = ('method', 'm', 's', 'seeds') + tuple(c[0] for c in COLUMNS)
+# Table 3 (ImageNet) adds ImageNet-A after the corrupted columns.
+IMAGENET_A_COLUMNS = (
+    ('aacc', 'metrics', 'imagenet_a/accuracy', True),
+    ('anll', 'metrics', 'imagenet_a/negative_log_likelihood', False),
+    ('aece', 'metrics', 'imagenet_a/ece', False),
+)
+SORT_KEYS = ('method', 'm', 's', 'seeds') + tuple(
+    c[0] for c in COLUMNS + IMAGENET_A_COLUMNS)
 HEADERS = {'acc': 'Acc (%)', 'nll': 'NLL', 'ece': 'ECE', 'cacc': 'cAcc (%)',
-           'cnll': 'cNLL', 'cece': 'cECE', 'flops': 'Training FLOPs (× dense)',
+           'cnll': 'cNLL', 'cece': 'cECE', 'aacc': 'aAcc (%)',
+           'anll': 'aNLL', 'aece': 'aECE',
+           'flops': 'Training FLOPs (× dense)',
            'passes': '# Forward passes'}
 _WHOLE_NUMBERS = ('passes',)
 OOD_METRICS = ('auroc', 'auprc')
@@ -91,11 +100,21 @@ def differing_flags(flag_dicts, ignore=()):
                 if len({json.dumps(d.get(key)) for d in flag_dicts}) > 1)
 
 
+def _ticket_dataset(run):
+  """The dataset in the run's tickets' model spec (ImageNet binaries have
+  no --dataset flag)."""
+  for info in run.get('tickets') or []:
+    dataset = (info.get('model') or {}).get('dataset')
+    if dataset:
+      return dataset
+  return 'unknown'
+
+
 def group_runs(runs):
   """{dataset: [[runs of one configuration], ...]} (seeds grouped)."""
   by_dataset = {}
   for run in runs:
-    dataset = run['flags'].get('dataset', 'unknown')
+    dataset = run['flags'].get('dataset') or _ticket_dataset(run)
     groups = by_dataset.setdefault(dataset, {})
     groups.setdefault(configuration(run), []).append(run)
   return {d: list(groups.values()) for d, groups in sorted(by_dataset.items())}
@@ -142,13 +161,20 @@ def _row_header(group, differing):
           'directories': [r['directory'] for r in group]}
 
 
-def table_rows(groups):
+def table_columns(dataset):
+  """Table 1's columns; Table 3's (with ImageNet-A) for imagenet2012."""
+  if dataset != 'imagenet2012':
+    return COLUMNS
+  return COLUMNS[:6] + IMAGENET_A_COLUMNS + COLUMNS[6:]
+
+
+def table_rows(groups, columns=COLUMNS):
   """Rows of one dataset's Table 1: label, M, S, seeds, {column: stats}."""
   differing = _differing_flags(groups)
   rows = []
   for group in groups:
     row = _row_header(group, differing)
-    for name, section, key, _ in COLUMNS:
+    for name, section, key, _ in columns:
       mean, std, n = _stats([r.get(section, {}).get(key) for r in group])
       row[name] = {'mean': mean, 'std': std, 'n': n}
     rows.append(row)
@@ -226,9 +252,10 @@ def build_tables(directories, ood=False, sort='method'):
       rows, columns = ood_rows(groups)
       percent = ()
     else:
-      rows = table_rows(groups)
-      columns = [c[0] for c in COLUMNS]
-      percent = [c[0] for c in COLUMNS if c[3]]
+      spec = table_columns(dataset)
+      rows = table_rows(groups, spec)
+      columns = [c[0] for c in spec]
+      percent = [c[0] for c in spec if c[3]]
     tables[dataset] = (sort_rows(rows, sort), columns, percent)
   return tables
 

@@ -24,6 +24,7 @@ from sparse_layers import layers as masked_layers
 def report_members(exp, ensemble_size, masked, method, epochs, histories,
                    **flops_kwargs):
   """The ensemble report once all M member tickets exist (else None)."""
+  exp.barrier()  # The chief has written this job's tickets.
   paths = [tickets.ticket_dir(exp.config.output_dir, j)
            for j in range(ensemble_size)]
   missing = [j for j, p in enumerate(paths) if not tickets.is_complete(p)]
@@ -42,7 +43,12 @@ def report_members(exp, ensemble_size, masked, method, epochs, histories,
 
 def report(exp, ticket_paths: List[str], model_fn, history,
            train_flops: Dict, step: int):
-  """Ensemble metrics from saved tickets; summaries and metrics.json."""
+  """Ensemble metrics from saved tickets; summaries and metrics.json.
+
+  In a multi-worker run every worker reads the chief's tickets, once all
+  have reached this point (the chief has written them).
+  """
+  exp.barrier()
   infos = [tickets.load_info(p) for p in ticket_paths]
   predictions = [tickets.load_predictions(p) for p in ticket_paths]
   results = evaluate_ensemble(
@@ -98,23 +104,28 @@ def format_table(rows):
 
 
 def evaluate_ensemble(exp, member_probs, labels, members_fn):
-  """Test metrics from predictions; CIFAR-10-C and OOD from the members.
+  """Test metrics from predictions; corrupted, OOD and extra test sets
+  (ImageNet-A: `imagenet_a/accuracy`, ...) from the members.
 
   Args:
     exp: the run's `experiment.Experiment`.
     member_probs: [M, N, K] test probabilities.
     labels: [N] test labels.
-    members_fn: () -> list of models, called only if corrupted or OOD
-      evaluation is on.
+    members_fn: () -> list of models, called only if corrupted, OOD or
+      extra test sets are evaluated.
 
   Returns:
     dict of UB-keyed metrics.
   """
   results = evaluation.ensemble_metrics(member_probs, labels,
                                         exp.config.num_bins)
-  if not (exp.corrupted_splits or exp.ood_splits):
+  if not (exp.corrupted_splits or exp.ood_splits or exp.extra_test_splits):
     return results
   members = members_fn()
+  for name, split in exp.extra_test_splits.items():
+    probs, split_labels = ensemble_predict(exp, members, split)
+    results.update(evaluation.model_metrics(probs, split_labels, f'{name}/',
+                                            exp.config.num_bins))
   if exp.corrupted_splits:
     results.update(evaluation.corrupted_metrics(
         lambda split: ensemble_predict(exp, members, split),
@@ -127,10 +138,26 @@ def evaluate_ensemble(exp, member_probs, labels, members_fn):
   return results
 
 
+def evaluate_members(exp, members, member_names):
+  """ensemble.py's report: the restored `members` evaluated as an ensemble,
+  written like a run's (summaries/ensemble, metrics.json)."""
+  predictions = [evaluation.predict(m, exp.config.test_split,
+                                    exp.config.global_batch_size,
+                                    exp.config.preprocessing)
+                 for m in members]
+  results = evaluate_ensemble(exp, [p for p, _ in predictions],
+                              predictions[0][1], lambda: members)
+  write_results(exp, results, {'members': list(member_names)}, step=1)
+  logging.info('ensemble of %d: test accuracy %.4f, NLL %.4f, ECE %.4f',
+               len(members), results['test/accuracy'],
+               results['test/negative_log_likelihood'], results['test/ece'])
+  return results
+
+
 def write_results(exp, results, extra, step, scalars=None):
   """summaries/ensemble scalars + hparams, and metrics.json (atomic)."""
   writer = tf.summary.create_file_writer(
-      os.path.join(exp.config.output_dir, 'summaries', 'ensemble'))
+      os.path.join(exp.config.writes_to, 'summaries', 'ensemble'))
   with writer.as_default():
     for key, value in results.items():
       tf.summary.scalar(key, value, step=step)
@@ -141,7 +168,7 @@ def write_results(exp, results, extra, step, scalars=None):
   payload = {'metrics': results, 'method': exp.config.method,
              'flags': run_identity.project_flags(exp.flag_values), **extra}
   files.write_json_atomic(
-      os.path.join(exp.config.output_dir, 'metrics.json'), payload)
+      os.path.join(exp.config.writes_to, 'metrics.json'), payload)
   return payload
 
 
@@ -166,18 +193,16 @@ def ensemble_predict(exp, members, split):
 def flops_report(exp, model, method, ensemble_size, train_epochs,
                  **ratio_kwargs):
   """FLOPs of `model` at its current masks, and the method's training cost."""
-  f = exp.flag_values
   layers = flops.kernel_layers(model)
   masked = {l.name: l for l in masked_layers.masked_layers(model)}
   densities = {name: float(masked[name].mask.numpy().mean())
                for name, _, _ in layers if name in masked}
   figures = flops.totals(
       flops.layer_flops(layers, densities), method,
-      dense_epochs=f.dense_epochs, train_epochs=train_epochs,
+      dense_epochs=exp.dense_epochs, train_epochs=train_epochs,
       ensemble_size=ensemble_size,
-      update_interval=(exp.update_interval_steps if 'update_interval' in f
-                       else 1000), **ratio_kwargs)
-  return {**figures, 'dense_epochs': f.dense_epochs}
+      update_interval=exp.update_interval_steps, **ratio_kwargs)
+  return {**figures, 'dense_epochs': exp.dense_epochs}
 
 
 # Metrics shown against the hyper-parameters in TensorBoard's HParams tab.

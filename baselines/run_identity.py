@@ -29,7 +29,7 @@ NEUTRAL_FLAGS = frozenset({
     'data_dir', 'download_data', 'member_index', 'quick', 'deterministic',
     'eval_on_ood', 'ood_dataset', 'ood_npz', 'corruptions_interval',
     'corrupted_npz_dir', 'cifar100_c_path', 'dense_epochs',
-    'trajectory_interval',
+    'trajectory_interval', 'eval_on_imagenet_a',
 })
 
 # Identity keys compared on a restart (not 'code_version').

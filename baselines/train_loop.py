@@ -2,21 +2,24 @@
 
 A run trains one model through a list of `Phase`s (EDST: exploration, then M
 refinements; DST / static / dense: one phase per member). Each epoch is one
-UB-style `tf.function` over `strategy.run` steps, with the sparsity hook
-counting steps and updating masks every ΔT. The LR is a schedule of the
-optimizer's step over the whole plan. A phase with a ticket index ends in a
-ticket (weights, masks, test predictions): the model at the phase's end
-(Algorithm 1, line 18), or with `ticket_selection='best_validation'` the
-phase's epoch of best validation accuracy (the authors' runs). For EDST the
-loop then re-explores (drops and regrows q of each layer's active weights,
-Algorithm 1 line 20). With a validation split, `validation/*` metrics are
-evaluated every epoch. Checkpoints hold the model, optimizer, hook and
-progress; a restarted run resumes from the latest one. A preemption notice
-(SIGTERM, `preemption`) stops the loop at the next step boundary, which is
-checkpointed before the process exits; the restart resumes at that step.
+UB-style `tf.function` over `strategy.run` steps; an optional hook (e.g. the
+sparsity hook, which updates masks every ΔT) runs after every step. The
+optimizer (default: SGD with momentum) and the training loss (default: cross
+entropy) are passed in; the LR is a schedule of the optimizer's step over the
+whole plan. A phase with a ticket index ends in a ticket (weights, masks,
+test predictions): the model at the phase's end (Algorithm 1, line 18), or
+with `ticket_selection='best_validation'` the phase's epoch of best
+validation accuracy (the authors' runs). Then the phase-end callbacks run
+(EDST registers its re-exploration, `reexploration.Reexploration`). With a
+validation split, `validation/*` metrics are evaluated every epoch.
+Checkpoints hold the model, optimizer, hook and progress; a restarted run
+resumes from the latest one. A preemption notice (SIGTERM, `preemption`)
+stops the loop at the next step boundary, which is checkpointed before the
+process exits; the restart resumes at that step.
 """
 
 import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -104,6 +107,9 @@ class RunConfig:
   ticket_selection: one of `ticket_selection.SELECTIONS`:
     'end_of_phase' (Algorithm 1) or 'best_validation' (needs a validation
     split).
+  write_dir: where this process writes (checkpoints, tickets, summaries);
+    None: output_dir. A multi-worker run's other workers write to a
+    scratch directory and read (resume) from the chief's output_dir.
   """
   output_dir: str
   seed: int
@@ -126,6 +132,12 @@ class RunConfig:
       default_factory=dict)
   corruptions_interval: int = -1
   trajectory_interval: int = -1
+  write_dir: Optional[str] = None
+
+  @property
+  def writes_to(self):
+    """The directory this process writes its outputs to."""
+    return self.write_dir or self.output_dir
 
 
 class Run:
@@ -135,7 +147,10 @@ class Run:
                phases: Sequence[phases_lib.Phase], run_name: str,
                hook_fn: Optional[Callable] = None,
                init_fn: Optional[Callable] = None,
-               summary_dir: Optional[str] = None):
+               summary_dir: Optional[str] = None,
+               optimizer_fn: Optional[Callable] = None,
+               loss_fn: Optional[Callable] = None,
+               phase_end_callbacks: Sequence[Callable] = ()):
     """Creates the run.
 
     Args:
@@ -148,6 +163,15 @@ class Run:
         `after_train_step(batch)` (SparsityHook, GradualPruningHook) or None.
       init_fn: (model) -> None, after creation and before restoring.
       summary_dir: TensorBoard directory of the per-epoch metrics.
+      optimizer_fn: (learning-rate schedule) -> Keras optimizer; default
+        SGD with the config's momentum (`optimizers.sgd`).
+      loss_fn: (labels, float32 logits) -> the mean training loss of a
+        batch (before regularisation); default cross entropy, e.g.
+        `label_smoothing_loss(0.1)` on ImageNet. `train/
+        negative_log_likelihood` is the plain NLL either way.
+      phase_end_callbacks: callables (run, phase) run after each phase's
+        ticket, in order (EDST: `reexploration.Reexploration`); each is
+        run once per phase, before the phase-end checkpoint.
 
     Raises:
       ValueError: on a ticket selection this config cannot serve.
@@ -166,9 +190,14 @@ class Run:
                        f' examples) is smaller than one global batch '
                        f'({config.global_batch_size}).')
     self.total_epochs = sum(p.epochs for p in self.phases)
+    # Resumes from run_dir (the chief's); writes to write_run_dir.
     self.run_dir = os.path.join(config.output_dir, run_name)
+    self.write_run_dir = os.path.join(config.writes_to, run_name)
+    self._loss_fn = loss_fn or _cross_entropy
+    self._phase_end_callbacks = list(phase_end_callbacks)
     # Outside the strategy's scope: one plain variable, read by the loop.
     self._preemption = preemption.notice()
+    self._multi_worker = num_workers(strategy) > 1
     self.history = []
     self._test_predictions = None  # (epoch, probs, labels) of the last eval.
     with strategy.scope():
@@ -178,9 +207,12 @@ class Run:
       self.schedule = plan_learning_rate(
           self.phases, self.steps_per_epoch, config.base_learning_rate,
           config.warmup_epochs)
-      self.optimizer = optimizers.sgd(
-          self.schedule, config.momentum, config.nesterov,
-          config.momentum_style)
+      if optimizer_fn is None:
+        self.optimizer = optimizers.sgd(
+            self.schedule, config.momentum, config.nesterov,
+            config.momentum_style)
+      else:
+        self.optimizer = optimizer_fn(self.schedule)
       self.optimizer.build(self.model.trainable_variables)
       self.hook = hook_fn(self.model, self.optimizer,
                           self._grow_loss) if hook_fn else None
@@ -189,8 +221,8 @@ class Run:
       # The first optimizer step whose loss was not finite (-1: none).
       self.nonfinite_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
       self.ticket_selector = ticket_selection.TicketSelector(
-          config.ticket_selection, config.output_dir,
-          os.path.join(self.run_dir, 'candidates'), config.method)
+          config.ticket_selection, config.writes_to,
+          os.path.join(self.write_run_dir, 'candidates'), config.method)
       self.train_metrics = {
           'train/loss': keras.metrics.Mean(),
           'train/negative_log_likelihood': keras.metrics.Mean(),
@@ -211,21 +243,19 @@ class Run:
       trackables['sparsity_hook'] = self.hook
     self.checkpoint = tf.train.Checkpoint(**trackables)
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, os.path.join(self.run_dir, 'checkpoints'),
+        self.checkpoint, os.path.join(self.write_run_dir, 'checkpoints'),
         max_to_keep=2)
     self.writer = tf.summary.create_file_writer(
-        summary_dir or os.path.join(config.output_dir, 'summaries'))
+        summary_dir or os.path.join(config.writes_to, 'summaries'))
     self._train_epoch = self._make_train_epoch()
 
   # --- The update step (UB: whole-epoch tf.function over strategy.run). ---
 
-  def _nll(self, labels, logits):
-    return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-        labels, tf.cast(logits, tf.float32), from_logits=True))
-
   def _grow_loss(self, batch):
+    """The training loss of a batch: the hook's grow gradient."""
     images, labels = batch
-    return self._nll(labels, self.model(images, training=True))
+    return self._loss_fn(labels, tf.cast(self.model(images, training=True),
+                                         tf.float32))
 
   def _make_train_epoch(self):
     replicas = self.strategy.num_replicas_in_sync
@@ -234,13 +264,17 @@ class Run:
     def step_fn(batch):
       images, labels = batch
       with tf.GradientTape() as tape:
-        logits = self.model(images, training=True)
-        nll = self._nll(labels, logits)
-        loss = nll + tf.add_n(self.model.losses) if self.model.losses else nll
+        logits = tf.cast(self.model(images, training=True), tf.float32)
+        data_loss = self._loss_fn(labels, logits)
+        loss = data_loss
+        if self.model.losses:
+          loss += tf.add_n([tf.cast(l, tf.float32) for l in self.model.losses])
         scaled_loss = loss / replicas
       grads = tape.gradient(scaled_loss, variables)
       self.optimizer.apply_gradients(zip(grads, variables))
-      probs = tf.nn.softmax(tf.cast(logits, tf.float32))
+      nll = (data_loss if self._loss_fn is _cross_entropy else
+             _cross_entropy(labels, logits))
+      probs = tf.nn.softmax(logits)
       self.train_metrics['train/loss'].update_state(loss)
       self.train_metrics['train/negative_log_likelihood'].update_state(nll)
       self.train_metrics['train/accuracy'].update_state(labels, probs)
@@ -264,19 +298,44 @@ class Run:
         if sigterm_step is not None:  # Tests only: a real SIGTERM.
           if self.optimizer.iterations == sigterm_step:
             tf.py_function(preemption.send_sigterm, [], [])
-        if self._preemption.requested:
+        if self._preemption_requested():
           break  # A preemption notice: stop at this step boundary.
 
     return train_epoch
 
-  def _epoch_iterator(self, epoch, skip_batches=0):
-    dataset = data.train_dataset(self.config.train_split,
-                                 self.config.global_batch_size,
-                                 self.config.seed, epoch,
-                                 self.config.preprocessing)
-    if skip_batches:  # Resuming inside the epoch: the same later batches.
-      dataset = dataset.skip(skip_batches)
-    return iter(self.strategy.experimental_distribute_dataset(dataset))
+  def _preemption_requested(self):
+    """Whether any worker got a preemption notice (a boolean tensor).
+
+    In a multi-worker run every worker asks at the same step, through an
+    all-reduce, so all stop at the same step boundary and save it.
+    """
+    if not self._multi_worker:
+      return self._preemption.requested
+    flags = self.strategy.run(
+        lambda: tf.cast(self._preemption.requested, tf.int32))
+    return self.strategy.reduce(tf.distribute.ReduceOp.SUM, flags,
+                                axis=None) > 0
+
+  def _epoch_iterator(self, epoch, skip_steps=0):
+    """The epoch's distributed batches, from `skip_steps` on.
+
+    One input pipeline per host (`distribute_datasets_from_function`), each
+    yielding per-replica batches of its shard (`data.train_dataset`).
+    """
+    replicas = self.strategy.num_replicas_in_sync
+
+    def dataset_fn(context):
+      dataset = data.train_dataset(
+          self.config.train_split,
+          context.get_per_replica_batch_size(self.config.global_batch_size),
+          self.config.seed, epoch, self.config.preprocessing,
+          context.num_input_pipelines, context.input_pipeline_id)
+      if skip_steps:  # Resuming inside the epoch: the same later batches.
+        dataset = dataset.skip(
+            skip_steps * replicas // context.num_input_pipelines)
+      return dataset
+
+    return iter(self.strategy.distribute_datasets_from_function(dataset_fn))
 
   # --- The loop. ---
 
@@ -302,11 +361,7 @@ class Run:
 
   def sparsity(self):
     """Overall sparsity over the masked layers (0 for a dense model)."""
-    layers = masked_layers.masked_layers(self.model)
-    total = sum(int(np.prod(l.mask.shape)) for l in layers)
-    if not total:
-      return 0.0
-    return 1.0 - sum(float(l.mask.numpy().sum()) for l in layers) / total
+    return masked_layers.overall_sparsity(self.model)
 
   def train(self, on_ticket: Optional[Callable] = None,
             on_epoch_end: Optional[Callable] = None):
@@ -320,6 +375,18 @@ class Run:
       self._train(on_ticket, on_epoch_end)
     finally:
       self._preemption.active = False
+    logging.info('[%s] %s done: digest of its weights and masks %s',
+                 self.config.method, self.run_name, self.digest())
+
+  def digest(self):
+    """SHA-256 of the model's replicated variables (weights, masks): equal
+    on every worker of a multi-worker run. BatchNorm's moving statistics
+    (per replica, synchronised on read) are left out."""
+    hasher = hashlib.sha256()
+    for variable in self.model.variables:
+      if variable.synchronization != tf.VariableSynchronization.ON_READ:
+        hasher.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    return hasher.hexdigest()[:16]
 
   def _train(self, on_ticket, on_epoch_end):
     """Runs (or resumes) every phase.
@@ -331,8 +398,10 @@ class Run:
     """
     # A preemption checkpoint is newer than every regular one (a regular
     # save deletes it).
-    latest = (tf.train.latest_checkpoint(self._preempted_dir) or
-              self.manager.latest_checkpoint)
+    latest = (tf.train.latest_checkpoint(
+        os.path.join(self.run_dir, PREEMPTED_DIR)) or
+              tf.train.latest_checkpoint(
+                  os.path.join(self.run_dir, 'checkpoints')))
     if latest:
       self.checkpoint.restore(latest).assert_existing_objects_matched()
       self.history = json.loads(self._history_json.numpy().decode())
@@ -345,7 +414,7 @@ class Run:
       phase_end = phase_start + phase.epochs
       write = self._ticket_writer(phase, on_ticket)
       while self.completed_epochs < phase_end:
-        if _bool(self._preemption.requested):
+        if _bool(self._preemption_requested()):
           self._answer_preemption()
         if (self.completed_epochs == phase_start and
             not self._steps_into_epoch()):
@@ -380,7 +449,7 @@ class Run:
 
   @property
   def _preempted_dir(self):
-    return os.path.join(self.run_dir, 'preempted')
+    return os.path.join(self.write_run_dir, PREEMPTED_DIR)
 
   def _steps_into_epoch(self):
     """Steps of the current epoch already trained (0 at a boundary)."""
@@ -434,7 +503,7 @@ class Run:
                                             self.config.num_bins))
     interval = self.config.trajectory_interval
     if interval > 0 and self.completed_epochs % interval == 0:
-      save_trajectory_point(self.config.output_dir, self.run_name,
+      save_trajectory_point(self.config.writes_to, self.run_name,
                             self.completed_epochs, phase.name, probs)
     interval = self.config.corruptions_interval
     if (interval > 0 and self.config.corrupted_splits and
@@ -484,26 +553,41 @@ class Run:
     if write:
       self.ticket_selector.end_phase(phase, write)
       faults.crash_point(f'{self.run_name}:after_ticket:{phase.ticket_index}')
-    if phase.reexplore_fraction is not None and self.hook is not None:
-      batch = next(self._epoch_iterator(self.completed_epochs))
-      masks = [l.mask.numpy() for l in self.hook.masked_layers]
-      # The weights the update draws from: dense layers' only if it
-      # updates them.
-      updates_dense = self.hook.updater.update_dense_layers
-      active = sum(int(m.sum()) for m in masks
-                   if updates_dense or m.min() == 0)
-      reset = int(self.hook.reexplore(batch, phase.reexplore_fraction))
-      logging.info('[%s] re-exploration after %s: %d of %d active weights '
-                   'dropped and regrown at 0 (%.4f; q = %.2f)',
-                   self.config.method, phase.name, reset, active,
-                   reset / max(active, 1), phase.reexplore_fraction)
-      self.history.append({'epoch': self.completed_epochs, 'phase': phase.name,
-                           'reexploration_reset': reset,
-                           'reexploration_active': active})
-      faults.crash_point(f'{self.run_name}:after_reexplore:{phase.name}')
+    for callback in self._phase_end_callbacks:
+      callback(self, phase)
+
+  def next_train_batch(self):
+    """A batch of the next epoch's training data (phase-end callbacks)."""
+    return next(self._epoch_iterator(self.completed_epochs))
+
+
+def _cross_entropy(labels, logits):
+  """Mean cross entropy of integer labels and logits (the NLL)."""
+  return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+      labels, logits, from_logits=True))
+
+
+def label_smoothing_loss(smoothing):
+  """(labels, logits) -> mean cross entropy with smoothed one-hot targets.
+
+  (1 - ε) NLL + ε mean_k(-log p_k): Keras' `label_smoothing`, the same as
+  the FreeTickets authors' ImageNet `LabelSmoothing` module.
+  """
+  if not 0.0 <= smoothing < 1.0:
+    raise ValueError(f'label smoothing must be in [0, 1), got {smoothing}.')
+  if not smoothing:
+    return _cross_entropy
+
+  def loss(labels, logits):
+    one_hot = tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
+    return tf.reduce_mean(keras.losses.categorical_crossentropy(
+        one_hot, logits, from_logits=True, label_smoothing=smoothing))
+
+  return loss
 
 
 TRAJECTORIES_DIR = 'trajectories'
+PREEMPTED_DIR = 'preempted'
 
 
 def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):
@@ -519,6 +603,15 @@ def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):
   np.savez(buffer, probs=probs.astype(np.float32), phase=phase_name,
            epoch=epoch)
   files.write_bytes_atomic(path, buffer.getvalue())
+
+
+def num_workers(strategy):
+  """Worker processes of a MultiWorkerMirroredStrategy (else 1: one client
+  drives all replicas, a TPU pod's included)."""
+  if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    return 1
+  spec = strategy.cluster_resolver.cluster_spec().as_dict()
+  return max(1, len(spec.get('worker', [])) + len(spec.get('chief', [])))
 
 
 def _bool(variable):

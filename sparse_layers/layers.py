@@ -216,6 +216,15 @@ def masked_layers(model):
   return found
 
 
+def overall_sparsity(model):
+  """Fraction of zeros over the masks of `model` (0 if it has none)."""
+  layers = masked_layers(model)
+  total = sum(int(np.prod(l.mask.shape)) for l in layers)
+  if not total:
+    return 0.0
+  return 1.0 - sum(float(l.mask.numpy().sum()) for l in layers) / total
+
+
 def to_masked(model, inactive_gradient='dense'):
   """Clones a functional or Sequential model with Conv2D/Dense made masked.
 

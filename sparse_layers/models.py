@@ -145,28 +145,57 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
   return keras.Model(inputs, outputs, name='wide_resnet')
 
 
-def resnet50(input_shape=(224, 224, 3), num_classes=1000, l2=0.0,
-             masked=True):
-  """ResNet-50 v1.5 (He et al. 2016): stride in the 3x3 of bottlenecks.
+# Names `resnet`'s layout, stored with tickets (as WIDE_RESNET_LAYOUT).
+RESNET_LAYOUT = 'resnet_v1_5_v1'
+# Bottleneck blocks per stage of each depth (depth = 3 * blocks + 2).
+RESNET_BLOCKS = {14: (1, 1, 1, 1), 26: (2, 2, 2, 2), 50: (3, 4, 6, 3),
+                 101: (3, 4, 23, 3)}
+
+
+def resnet(input_shape=(224, 224, 3), depth=50, base_width=64,
+           num_classes=1000, l2=0.0, masked=True, sync_batch_norm=False,
+           inactive_gradient='dense'):
+  """ResNet v1.5 (He et al. 2016; stride in the 3x3 of bottlenecks).
+
+  The torchvision ResNet of the FreeTickets authors' ImageNet code: a 7x7
+  stride-2 conv, 3x3 max pool, four stages of bottlenecks with
+  base_width * (1, 2, 4, 8) inner and 4x as many output channels, a 1x1
+  projection shortcut (with BatchNorm) at each stage's first block, global
+  average pooling and a classifier with bias. ResNet-50 is depth 50 with
+  base width 64; the tests use depth 14 and a small width (same code).
 
   Args:
     input_shape: image shape (small shapes such as 32x32 work for tests).
+    depth: one of RESNET_BLOCKS' keys.
+    base_width: channels of the first stage's 3x3 convs (64).
     num_classes: classifier outputs (logits).
-    l2: L2 regularisation of kernels.
+    l2: L2 regularisation of the conv and classifier kernels and the
+      classifier bias, not of BatchNorm (the authors' ImageNet runs: no
+      weight decay on BatchNorm); l2 = 5e-5 is PyTorch's weight decay 1e-4.
     masked: build with masked layers.
+    sync_batch_norm: BatchNorm over the global batch (all replicas).
+    inactive_gradient: of the masked layers, 'dense' or 'zero'.
 
   Returns:
-    A functional `keras.Model` named 'resnet50'.
+    A functional `keras.Model` named 'resnet{depth}'.
   """
-  conv = _conv_factory(masked, l2)
-  dense_type = _layer_types(masked, 'dense')[1]
+  if depth not in RESNET_BLOCKS:
+    raise ValueError(f'ResNet depth must be one of {sorted(RESNET_BLOCKS)}, '
+                     f'got {depth}.')
+  if base_width < 1:
+    raise ValueError(f'base_width must be >= 1, got {base_width}.')
+  conv = _conv_factory(masked, l2, inactive_gradient=inactive_gradient)
+  dense_type = _layer_types(masked, inactive_gradient)[1]
+
+  def batch_norm(name):
+    return _batch_norm(0.0, name, sync_batch_norm)
 
   inputs = keras.layers.Input(shape=input_shape)
-  x = conv(64, 7, 2, 'conv1')(inputs)
-  x = keras.layers.Activation('relu')(_batch_norm(l2, 'conv1_bn')(x))
+  x = conv(base_width, 7, 2, 'conv1')(inputs)
+  x = keras.layers.Activation('relu')(batch_norm('conv1_bn')(x))
   x = keras.layers.MaxPooling2D(3, strides=2, padding='same')(x)
-  for stage, (filters, blocks) in enumerate(((64, 3), (128, 4), (256, 6),
-                                             (512, 3))):
+  for stage, blocks in enumerate(RESNET_BLOCKS[depth]):
+    filters = base_width * 2**stage
     for block in range(blocks):
       strides = 2 if stage > 0 and block == 0 else 1
       prefix = f'stage{stage + 2}_block{block + 1}'
@@ -175,18 +204,25 @@ def resnet50(input_shape=(224, 224, 3), num_classes=1000, l2=0.0,
       for i, (size, stride) in enumerate(((1, 1), (3, strides), (1, 1))):
         out = filters * 4 if i == 2 else filters
         y = conv(out, size, stride, f'{prefix}_conv{i + 1}')(y)
-        y = _batch_norm(l2, f'{prefix}_bn{i + 1}')(y)
+        y = batch_norm(f'{prefix}_bn{i + 1}')(y)
         if i < 2:
           y = keras.layers.Activation('relu')(y)
       if block == 0:
         shortcut = conv(filters * 4, 1, strides, f'{prefix}_shortcut')(x)
-        shortcut = _batch_norm(l2, f'{prefix}_shortcut_bn')(shortcut)
+        shortcut = batch_norm(f'{prefix}_shortcut_bn')(shortcut)
       x = keras.layers.Activation('relu')(keras.layers.add([shortcut, y]))
   x = keras.layers.GlobalAveragePooling2D()(x)
   outputs = dense_type(num_classes, kernel_initializer='he_normal',
                        kernel_regularizer=_regularizer(l2),
+                       bias_regularizer=_regularizer(l2),
                        name='classifier')(x)
-  return keras.Model(inputs, outputs, name='resnet50')
+  return keras.Model(inputs, outputs, name=f'resnet{depth}')
+
+
+def resnet50(input_shape=(224, 224, 3), num_classes=1000, l2=0.0,
+             masked=True):
+  """ResNet-50 v1.5: `resnet` at depth 50, base width 64."""
+  return resnet(input_shape, 50, 64, num_classes, l2=l2, masked=masked)
 
 
 MODELS = ('wrn', 'resnet50')

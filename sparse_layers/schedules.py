@@ -88,6 +88,44 @@ class CosineDropFraction(DropFractionSchedule):
     return self.initial_drop_fraction / 2.0 * (1.0 + tf.cos(math.pi * progress))
 
 
+class CosineRestartsDropFraction(DropFractionSchedule):
+  """A cosine of p from p_0 to 0 between consecutive restarts.
+
+  Segments [begin, r_1], [r_1, r_2], ..., [r_k, end]: within each,
+  p_t = p_0 / 2 (1 + cos(pi (t - start) / (stop - start))). The FreeTickets
+  authors' ImageNet EDST restarts the cosine at each re-exploration.
+  """
+
+  def __init__(self, drop_fraction, update_interval, restart_steps,
+               begin_step=0, end_step=None):
+    if end_step is None:
+      raise ValueError('CosineRestartsDropFraction needs end_step.')
+    super().__init__(drop_fraction, update_interval, begin_step, end_step)
+    restarts = [int(r) for r in restart_steps]
+    if restarts != sorted(set(restarts)) or any(
+        not begin_step < r < end_step for r in restarts):
+      raise ValueError(f'restart_steps must be increasing and inside '
+                       f'({begin_step}, {end_step}), got {restart_steps!r}.')
+    self.restart_steps = restarts
+
+  def drop_fraction(self, step):
+    step = tf.cast(step, tf.float32)
+    edges = tf.constant([self.begin_step] + self.restart_steps +
+                        [self.end_step], tf.float32)
+    # The segment holding step: its last edge <= step (the end belongs to
+    # the last segment).
+    index = tf.minimum(
+        tf.searchsorted(edges, tf.reshape(step, [1]), side='right')[0] - 1,
+        len(self.restart_steps))
+    index = tf.maximum(index, 0)
+    start, stop = tf.gather(edges, index), tf.gather(edges, index + 1)
+    progress = tf.clip_by_value((step - start) / (stop - start), 0.0, 1.0)
+    return self.initial_drop_fraction / 2.0 * (1.0 + tf.cos(math.pi * progress))
+
+  def get_config(self):
+    return {**super().get_config(), 'restart_steps': self.restart_steps}
+
+
 SCHEDULES = {'constant': ConstantDropFraction, 'cosine': CosineDropFraction}
 
 

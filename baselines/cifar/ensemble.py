@@ -22,7 +22,6 @@ from absl import flags
 from absl import logging
 
 from baselines import common_flags
-from baselines import evaluation
 from baselines import experiment
 from baselines import reporting
 from baselines import tickets
@@ -39,31 +38,12 @@ _SPEC_FLAGS = (('depth', 'depth'), ('width_multiplier', 'width_multiplier'),
                ('dataset', 'dataset'))
 
 
-def adopt_ticket_flags(flag_values, specs):
-  """Sets --dataset (and, for plain checkpoints, the model flags) from the
-  tickets; a flag given on the command line that contradicts them is an
-  error, never silently replaced.
-  """
-  if not specs:
-    return
-  first = next(iter(specs.values()))
-  for field, name in _SPEC_FLAGS:
-    values = {getattr(s, field) for s in specs.values()}
-    if flag_values[name].present and values != {flag_values[name].value}:
-      raise app.UsageError(
-          f'--{name}={flag_values[name].value} contradicts the tickets '
-          f'({", ".join(map(str, sorted(values)))}); leave it unset.')
-    if len(values) == 1 and flag_values[name].value != getattr(first, field):
-      logging.info('--%s=%s from the tickets.', name, getattr(first, field))
-      setattr(flag_values, name, getattr(first, field))
-
-
 def restore_member(exp, path, spec=None):
   """The member at `path`: from its ticket's spec, else from the flags
   (masked if the checkpoint has masks, else dense)."""
   errors = []
   candidates = ([spec] if spec else
-                [experiment.model_spec_from_flags(exp.flag_values, masked)
+                [exp.task.model_spec(exp.flag_values, masked)
                  for masked in (True, False)])
   for candidate in candidates:
     with exp.strategy.scope():
@@ -80,30 +60,20 @@ def restore_member(exp, path, spec=None):
 def main(argv):
   del argv
   f = FLAGS
-  if not f.checkpoint_dirs:
-    raise app.UsageError('--checkpoint_dirs needs at least one member.')
+  specs = experiment.checkpoint_specs(f)
+  # Sets --dataset (and, for plain checkpoints, the model flags).
   try:
-    specs = tickets.ensemble_specs(f.checkpoint_dirs)
+    for name, value in tickets.adopt_spec_flags(f, specs, _SPEC_FLAGS).items():
+      logging.info('--%s=%s from the tickets.', name, value)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  adopt_ticket_flags(f, specs)
   exp = experiment.Experiment.from_flags(f, 'ensemble', evaluate_only=True)
   try:
     members = [restore_member(exp, path, specs.get(path))
                for path in f.checkpoint_dirs]
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  predictions = [evaluation.predict(m, exp.config.test_split,
-                                    exp.config.global_batch_size,
-                                    exp.config.preprocessing)
-                 for m in members]
-  results = reporting.evaluate_ensemble(exp, [p for p, _ in predictions],
-                                        predictions[0][1], lambda: members)
-  reporting.write_results(exp, results, {'members': list(f.checkpoint_dirs)},
-                          step=1)
-  logging.info('ensemble of %d: test accuracy %.4f, NLL %.4f, ECE %.4f',
-               len(members), results['test/accuracy'],
-               results['test/negative_log_likelihood'], results['test/ece'])
+  reporting.evaluate_members(exp, members, f.checkpoint_dirs)
 
 
 if __name__ == '__main__':

@@ -62,7 +62,9 @@ def main(argv):
   epochs = f.train_epochs
   steps = epochs * exp.steps_per_epoch
   rewind_epoch = round(f.ltr_rewind_fraction * epochs)
-  rewind = os.path.join(f.output_dir, 'gmp', 'rewind')
+  # Written by each process; read from the chief's (a multi-worker restart).
+  rewind = os.path.join(exp.config.writes_to, 'gmp', 'rewind')
+  stored_rewind = os.path.join(f.output_dir, 'gmp', 'rewind')
   decays = exp.decay_multipliers()
 
   def prune_hook(model, optimizer, loss_fn):
@@ -79,14 +81,14 @@ def main(argv):
   gmp = train_loop.Run(
       exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
       [phases.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
-      summary_dir=os.path.join(f.output_dir, 'summaries', 'gmp'))
-  if rewind_epoch == 0 and not tf.io.gfile.exists(rewind):
+      summary_dir=os.path.join(exp.config.writes_to, 'summaries', 'gmp'))
+  if rewind_epoch == 0 and not tf.io.gfile.exists(stored_rewind):
     tickets.save_model(rewind, gmp.model)
   gmp.train(on_epoch_end=save_rewind_point)
   final_masks = [l.mask.numpy() for l in masked_layers.masked_layers(gmp.model)]
 
   def rewind_with_final_mask(model):
-    tickets.restore_model(rewind, model)
+    tickets.restore_model(stored_rewind, model)
     for layer, mask in zip(masked_layers.masked_layers(model), final_masks):
       layer.set_mask(mask)
 

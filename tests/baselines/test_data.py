@@ -135,6 +135,27 @@ class DataTest(tf.test.TestCase):
     self.assertNotAllEqual(images(1, 3), images(1, 4))
     self.assertLen(epoch(1, 0), 20)  # 5 full batches of 4.
 
+  def test_shards_interleave_the_batches_of_one_pipeline(self):
+    split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+    one = [x.numpy() for x, _ in data.train_dataset(split, 2, 1, 0, CIFAR10)]
+    shards = [[x.numpy() for x, _ in data.train_dataset(split, 2, 1, 0,
+                                                        CIFAR10, 3, i)]
+              for i in range(3)]
+    self.assertEqual([len(s) for s in shards], [4, 3, 3])  # 10 batches.
+    for i, shard in enumerate(shards):
+      for j, batch in enumerate(shard):
+        # Same examples, same augmentation, as batch i + 3 j of one pipeline.
+        self.assertAllEqual(batch, one[i + 3 * j])
+
+  def test_bounded_shuffle_buffer(self):
+    split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+    split.shuffle_buffer = 1  # No shuffling at all: the file order.
+    labels = np.concatenate([y.numpy() for _, y in
+                             data.train_dataset(split, 4, 1, 0, CIFAR10)])
+    self.assertAllEqual(labels, self.y)
+
   def test_eval_dataset_is_normalised_and_in_order(self):
     split = data.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
                                      self.y), 10)

@@ -28,11 +28,31 @@ class ModelSpecTest(tf.test.TestCase):
     self.assertEqual(dense.count_params(), model.count_params() - sum(
         int(tf.size(l.mask)) for l in masked_layers.masked_layers(model)))
 
+  def test_resnet_spec_round_trip_and_build(self):
+    spec = model_spec.ModelSpec(
+        depth=14, width_multiplier=4, num_classes=5, input_shape=(32, 32, 3),
+        masked=True, dataset='imagenet2012',
+        architecture=model_spec.RESNET,
+        layout=model_spec.LAYOUTS[model_spec.RESNET])
+    stored = json.loads(json.dumps(spec.to_json()))
+    self.assertEqual(model_spec.ModelSpec.from_json(stored), spec)
+    model = spec.build(l2=1e-4)
+    self.assertEqual(model.name, 'resnet14')
+    self.assertEqual(model.output_shape, (None, 5))
+    # conv1, 4 bottlenecks of 3 convs, 4 shortcuts, the classifier.
+    self.assertLen(masked_layers.masked_layers(model), 1 + 12 + 4 + 1)
+    # L2 on every kernel and the classifier's bias, none on BatchNorm.
+    self.assertLen(model.losses, 18 + 1)
+    with self.assertRaisesRegex(ValueError, 'built with resnet layout'):
+      model_spec.ModelSpec.from_json({**stored, 'layout': 'old'})
+
   def test_other_layout_or_missing_fields_are_refused(self):
-    with self.assertRaisesRegex(ValueError, 'ticket_3: built with WRN layout '
-                                "'old'"):
+    with self.assertRaisesRegex(ValueError, 'ticket_3: built with wide_resnet '
+                                "layout 'old'"):
       model_spec.ModelSpec.from_json({**SPEC.to_json(), 'layout': 'old'},
                                      'ticket_3')
+    with self.assertRaisesRegex(ValueError, "architecture 'vgg' is not one"):
+      model_spec.ModelSpec.from_json({**SPEC.to_json(), 'architecture': 'vgg'})
     partial = SPEC.to_json()
     del partial['depth']
     with self.assertRaisesRegex(ValueError, r"lacks \['depth'\]"):

@@ -75,6 +75,31 @@ class ReportTest(tf.test.TestCase):
     with open(json_path) as f:
       self.assertEqual(sorted(json.load(f)), ['cifar10', 'cifar100'])
 
+  def test_imagenet_table_has_imagenet_a_columns(self):
+    root = self.get_temp_dir()
+    directory = _write_run(root, 'in', dataset=None)
+    path = os.path.join(directory, 'metrics.json')
+    with open(path) as f:
+      payload = json.load(f)
+    # ImageNet binaries have no --dataset: the tickets' spec names it.
+    del payload['flags']['dataset']
+    payload['tickets'] = [{'model': {'dataset': 'imagenet2012'}}]
+    payload['metrics'].update({'imagenet_a/accuracy': 0.037,
+                               'imagenet_a/negative_log_likelihood': 4.9,
+                               'imagenet_a/ece': 0.37})
+    with open(path, 'w') as f:
+      json.dump(payload, f)
+    cifar = _write_run(root, 'c')
+    tables = report.build_tables([directory, cifar])
+    rows, columns, percent = tables['imagenet2012']
+    self.assertEqual(columns[6:9], ['aacc', 'anll', 'aece'])
+    self.assertIn('aacc', percent)
+    self.assertAllClose(rows[0]['anll']['mean'], 4.9)
+    self.assertNotIn('aacc', tables['cifar10'][1])
+    text = report.markdown('imagenet2012', rows, columns, percent)
+    self.assertIn('| aAcc (%) | aNLL | aECE |', text)
+    self.assertIn('| 3.70 | 4.900 | 0.370 |', text)
+
   def test_rows_name_the_flags_that_differ(self):
     root = self.get_temp_dir()
     dirs = [_write_run(root, 'rigl', growth='gradient'),

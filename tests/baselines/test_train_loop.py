@@ -10,6 +10,7 @@ HAS_TWO_CPUS = testing.use_two_logical_cpus()
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from baselines import data
 from baselines import plans
+from baselines import reexploration
 from baselines import train_loop
 from sparse_layers import hook as hook_lib
 from sparse_layers import layers
@@ -62,7 +63,8 @@ def _edst_run(strategy, output_dir, model_builder):
         schedules.ConstantDropFraction(0.5, 2), loss_fn, optimizer, strategy)
 
   run = train_loop.Run(config, strategy, model_fn,
-                       plans.edst_phases(1, 1, 2, 0.8), 'run', hook_fn)
+                       plans.edst_phases(1, 1, 2, 0.8), 'run', hook_fn,
+                       phase_end_callbacks=[reexploration.Reexploration()])
   tickets = {}
 
   def on_ticket(index, run, path):
@@ -83,6 +85,20 @@ class PlanLearningRateTest(tf.test.TestCase):
     # 40); refinement 2: 60-99; warm-up over the first 10 steps.
     expected = {0: 0.0, 5: 0.05, 10: 0.1, 19: 0.1, 20: 0.01, 39: 0.01,
                 40: 0.001, 59: 0.001, 60: 0.01, 79: 0.01, 80: 0.001}
+    for step, lr in expected.items():
+      self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
+
+  def test_imagenet_edst_lr_sequence(self):
+    # The paper's ImageNet EDST (M = 2): warm-up over 5 epochs to 0.1,
+    # exploration to epoch 30, refinements of 70 epochs at 0.01 / 0.001 /
+    # 0.0001 from their epochs 0 / 30 / 60 (the authors' milestones 30, 60,
+    # 90 and, after the re-exploration at 100, 100, 130, 160).
+    schedule = train_loop.plan_learning_rate(
+        plans.edst_phases(30, 70, 2, 0.8, plans.imagenet_refinement_lr),
+        steps_per_epoch=10, base_learning_rate=0.1, warmup_epochs=5)
+    expected = {0: 0.0, 25: 0.05, 50: 0.1, 299: 0.1, 300: 0.01, 599: 0.01,
+                600: 0.001, 899: 0.001, 900: 0.0001, 999: 0.0001, 1000: 0.01,
+                1299: 0.01, 1300: 0.001, 1600: 0.0001, 1699: 0.0001}
     for step, lr in expected.items():
       self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
 
@@ -222,6 +238,60 @@ class RunOptionsTest(tf.test.TestCase):
     probs, labels = run._predict(corrupted[('fog', 1)])  # pylint: disable=protected-access
     self.assertAllClose(last['test/accuracy_fog_1'],
                         np.mean(np.argmax(probs, -1) == labels))
+
+
+class InjectedPartsTest(tf.test.TestCase):
+  """The optimizer, the loss and the phase-end callbacks are passed in."""
+
+  def test_label_smoothing_loss_matches_numpy(self):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 5)).astype(np.float32)
+    labels = rng.integers(0, 5, 6)
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    nll = -log_p[np.arange(6), labels]
+    expected = np.mean(0.9 * nll + 0.1 * -log_p.mean(-1))
+    loss = train_loop.label_smoothing_loss(0.1)
+    self.assertAllClose(float(loss(tf.constant(labels), logits)), expected,
+                        rtol=1e-6)
+    self.assertAllClose(float(train_loop.label_smoothing_loss(0.0)(
+        tf.constant(labels), logits)), nll.mean(), rtol=1e-6)
+    with self.assertRaisesRegex(ValueError, 'label smoothing'):
+      train_loop.label_smoothing_loss(1.0)
+
+  def _run(self, output_dir, callbacks, **kwargs):
+
+    def model_fn():
+      keras.utils.set_random_seed(0)
+      return _no_bn_model()
+
+    return train_loop.Run(_config(output_dir), tf.distribute.get_strategy(),
+                          model_fn, plans.edst_phases(1, 1, 2, 0.8), 'run',
+                          phase_end_callbacks=callbacks, **kwargs)
+
+  def test_optimizer_and_loss_are_the_given_ones(self):
+    calls = []
+    parts = dict(optimizer_fn=keras.optimizers.Adam,
+                 loss_fn=lambda labels, logits: 0.0 * tf.reduce_sum(logits))
+    run = self._run(self.get_temp_dir(),
+                    [lambda r, p: calls.append((p.name, r.completed_epochs))],
+                    **parts)
+    before = [v.numpy() for v in run.model.trainable_variables]
+    run.train()
+    self.assertIsInstance(run.optimizer, keras.optimizers.Adam)
+    self.assertEqual(int(run.optimizer.iterations), 3 * 3)  # 3 epochs of 3.
+    # A zero loss: Adam moves nothing, while the NLL is still reported.
+    for a, b in zip(before, run.model.trainable_variables):
+      self.assertAllEqual(a, b.numpy())
+    epochs = [h for h in run.history if 'train/loss' in h]
+    self.assertEqual([h['train/loss'] for h in epochs], [0.0] * 3)
+    self.assertGreater(epochs[0]['train/negative_log_likelihood'], 1.0)
+    # One call per phase, at its end, in order.
+    self.assertEqual(calls, [('exploration', 1), ('refinement_0', 2),
+                             ('refinement_1', 3)])
+    # A restart of the finished run calls none again.
+    self._run(self.get_temp_dir(), [lambda r, p: calls.append('again')],
+              **parts).train()
+    self.assertLen(calls, 3)
 
 
 if __name__ == '__main__':

@@ -96,6 +96,25 @@ class FlopsTest(tf.test.TestCase):
     self.assertAllClose(report['sparse_flops'],
                         sum(l['flops'] for l in report['layers']))
 
+  def test_resnet50_erk_from_the_command(self):
+    result = subprocess.run(
+        [sys.executable, '-m', 'sparse_layers.flops', '--model=resnet50',
+         '--num_classes=1000', '--sparsity=0.8', '--method=edst',
+         '--ensemble_size=2', '--exploration_epochs=30',
+         '--refinement_epochs=70', '--update_interval=4000',
+         '--dense_epochs=90', '--json'],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    report = json.loads(result.stdout)
+    self.assertLen(report['layers'], 54)  # 53 convs and the classifier.
+    # ResNet-50 at 224x224: 4.09 G multiply-adds (He et al.: 3.8-4.1 G).
+    self.assertAllClose(report['dense_flops'], 4.089e9, rtol=1e-3)
+    # RigL (Evci et al. 2020, Table 2): ERK at S = 0.8 needs 0.42x of the
+    # dense inference FLOPs; ours includes the first layer: 0.414.
+    self.assertAllClose(report['flops_ratio'], 0.42, atol=0.01)
+    # 170 epochs at that cost (+ the dense gradient every ΔT) vs 90 dense.
+    self.assertAllClose(report['train_flops_ratio'],
+                        report['flops_ratio'] * 170 / 90, rtol=1e-3)
+
   def test_command_line_rejects_bad_sparsity(self):
     result = subprocess.run(
         [sys.executable, '-m', 'sparse_layers.flops', '--depth=10',

@@ -33,6 +33,26 @@ class SchedulesTest(tf.test.TestCase, parameterized.TestCase):
     self.assertAllClose(schedule.drop_fraction(300), 0.0)
     self.assertFalse(schedule.is_update_step(310))
 
+  def test_cosine_restarts_at_each_restart_step(self):
+    # The authors' ImageNet EDST: one cosine over t_ex + t_re = 100
+    # "epochs", then one over each later refinement of 70.
+    schedule = schedules.CosineRestartsDropFraction(0.5, 10, [100, 170],
+                                                    end_step=240)
+    expected = {0: 0.5, 50: 0.25, 99: 0.25 * (1 + math.cos(math.pi * 0.99)),
+                100: 0.5, 135: 0.25, 170: 0.5, 205: 0.25, 240: 0.0}
+    for step, value in expected.items():
+      self.assertAllClose(schedule.drop_fraction(step), value,
+                          msg=f'step {step}')
+    self.assertTrue(schedule.is_update_step(170))
+    self.assertFalse(schedule.is_update_step(250))
+    clone = schedules.CosineRestartsDropFraction.from_config(
+        schedule.get_config())
+    self.assertEqual(clone.get_config(), schedule.get_config())
+    with self.assertRaisesRegex(ValueError, 'restart_steps must be'):
+      schedules.CosineRestartsDropFraction(0.5, 10, [170, 100], end_step=240)
+    with self.assertRaisesRegex(ValueError, 'restart_steps must be'):
+      schedules.CosineRestartsDropFraction(0.5, 10, [240], end_step=240)
+
   def test_config_round_trip(self):
     for cls in (schedules.ConstantDropFraction, schedules.CosineDropFraction):
       schedule = cls(0.4, 7, 3, 70)
