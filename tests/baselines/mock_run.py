@@ -10,7 +10,10 @@ import importlib
 import sys
 
 from absl import app
-import tensorflow_datasets as tfds
+
+# Keras 2 is chosen before TensorFlow loads, as the binaries do.
+from sparse_layers import keras_alias  # pylint: disable=unused-import,g-bad-import-order
+import tensorflow_datasets as tfds  # pylint: disable=g-bad-import-order
 
 
 def main():

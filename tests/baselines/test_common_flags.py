@@ -1,5 +1,7 @@
-"""Tests for baselines/common_flags.py: batch, LR and ΔT scaling."""
+"""Tests for baselines/common_flags.py: batch, LR and ΔT scaling; the
+ImageNet defaults and validators."""
 
+from absl import flags
 import tensorflow as tf
 
 from baselines import common_flags
@@ -29,6 +31,41 @@ class ScalingTest(tf.test.TestCase):
       self.assertEqual(steps * batch, 128_000)
     self.assertEqual(common_flags.scaled_update_interval(50, 96), 67)
     self.assertEqual(common_flags.scaled_update_interval(1, 4096), 1)
+
+
+
+class ImagenetFlagsTest(tf.test.TestCase):
+  """The ImageNet binaries' flags, defined on absl's global FLAGS (no other
+  test defines flags in-process)."""
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    if 'resnet_depth' not in flags.FLAGS:
+      common_flags.define_imagenet_flags()
+      common_flags.define_imagenet_sparsity_flags()
+
+  def tearDown(self):
+    flags.FLAGS.unparse_flags()
+    super().tearDown()
+
+  def test_paper_defaults(self):
+    f = flags.FLAGS
+    f(['prog'])
+    self.assertEqual((f.l2, f.lr_warmup_epochs, f.train_epochs,
+                      f.lr_decay_epochs, f.label_smoothing, f.image_size,
+                      f.resnet_depth, f.update_interval,
+                      f.drop_fraction_schedule, f.sparsity),
+                     (5e-5, 5, 200, ['27', '54', '81'], 0.1, 224, 50, 4000,
+                      'cosine', 0.8))
+
+  def test_validators(self):
+    for argv, message in ((['--label_smoothing=1.0'], '--label_smoothing'),
+                          (['--resnet_depth=20'], '--resnet_depth'),
+                          (['--image_size=16'], '--image_size')):
+      with self.assertRaisesRegex(flags.IllegalFlagValueError, message):
+        flags.FLAGS(['prog'] + argv)
+      flags.FLAGS.unparse_flags()
 
 
 if __name__ == '__main__':

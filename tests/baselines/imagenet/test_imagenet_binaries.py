@@ -92,7 +92,7 @@ class ImagenetMembersTest(tf.test.TestCase):
   def test_dst_ensemble_members_and_dense_model(self):
     out = os.path.join(self.get_temp_dir(), 'dst')
     bt.check(_run('dst_ensemble', TINY + [
-        '--ensemble_size=2', '--train_epochs=2', f'--output_dir={out}']))
+        '--ensemble_size=2', '--train_epochs=1', f'--output_dir={out}']))
     masks = [bt.ticket_masks(os.path.join(out, 'tickets', f'ticket_{j}'))
              for j in (0, 1)]
     self.assertNotEqual(masks[0], masks[1])  # Own sparse inits (seed + j).
@@ -125,15 +125,13 @@ class ImagenetBadInputTest(tf.test.TestCase):
     self.assertNotIn('Traceback', result.stderr)
     self.assertFalse(os.path.exists(out))
 
-  def test_bad_flags_stop_before_anything_runs(self):
-    for flag, message in (('--resnet_depth=20', '--resnet_depth must be'),
-                          ('--label_smoothing=1.0',
-                           '--label_smoothing must be in')):
-      out = os.path.join(self.get_temp_dir(), flag[2:8])
-      result = _run('dst_ensemble', [flag, f'--output_dir={out}'])
-      self.assertEqual(result.returncode, 1, flag)
-      self.assertIn(message, result.stderr)
-      self.assertFalse(os.path.exists(out))
+  def test_bad_flag_stops_before_anything_runs(self):
+    out = os.path.join(self.get_temp_dir(), 'out')
+    result = _run('dst_ensemble', ['--resnet_depth=20',
+                                   f'--output_dir={out}'])
+    self.assertEqual(result.returncode, 1)
+    self.assertIn('--resnet_depth must be 14, 26, 50 or 101', result.stderr)
+    self.assertFalse(os.path.exists(out))
 
 
 if __name__ == '__main__':
