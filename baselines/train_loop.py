@@ -19,6 +19,7 @@ process exits; the restart resumes at that step.
 """
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -150,7 +151,8 @@ class Run:
                summary_dir: Optional[str] = None,
                optimizer_fn: Optional[Callable] = None,
                loss_fn: Optional[Callable] = None,
-               phase_end_callbacks: Sequence[Callable] = ()):
+               phase_end_callbacks: Sequence[Callable] = (),
+               step_fn: Optional[Callable] = None):
     """Creates the run.
 
     Args:
@@ -172,6 +174,10 @@ class Run:
       phase_end_callbacks: callables (run, phase) run after each phase's
         ticket, in order (EDST: `reexploration.Reexploration`); each is
         run once per phase, before the phase-end checkpoint.
+      step_fn: (run, batch) -> the batch's loss, one update on one replica
+        (run under `strategy.run` inside the compiled epoch); it must apply
+        exactly one optimizer step and may update `run.train_metrics`.
+        Default `default_train_step`.
 
     Raises:
       ValueError: on a ticket selection this config cannot serve.
@@ -193,7 +199,8 @@ class Run:
     # Resumes from run_dir (the chief's); writes to write_run_dir.
     self.run_dir = os.path.join(config.output_dir, run_name)
     self.write_run_dir = os.path.join(config.writes_to, run_name)
-    self._loss_fn = loss_fn or _cross_entropy
+    self.loss_fn = loss_fn or _cross_entropy
+    self._step_fn = step_fn or default_train_step
     self._phase_end_callbacks = list(phase_end_callbacks)
     # Outside the strategy's scope: one plain variable, read by the loop.
     self._preemption = preemption.notice()
@@ -254,33 +261,11 @@ class Run:
   def _grow_loss(self, batch):
     """The training loss of a batch: the hook's grow gradient."""
     images, labels = batch
-    return self._loss_fn(labels, tf.cast(self.model(images, training=True),
-                                         tf.float32))
+    return self.loss_fn(labels, tf.cast(self.model(images, training=True),
+                                        tf.float32))
 
   def _make_train_epoch(self):
-    replicas = self.strategy.num_replicas_in_sync
-    variables = self.model.trainable_variables
-
-    def step_fn(batch):
-      images, labels = batch
-      with tf.GradientTape() as tape:
-        logits = tf.cast(self.model(images, training=True), tf.float32)
-        data_loss = self._loss_fn(labels, logits)
-        loss = data_loss
-        if self.model.losses:
-          loss += tf.add_n([tf.cast(l, tf.float32) for l in self.model.losses])
-        scaled_loss = loss / replicas
-      grads = tape.gradient(scaled_loss, variables)
-      self.optimizer.apply_gradients(zip(grads, variables))
-      nll = (data_loss if self._loss_fn is _cross_entropy else
-             _cross_entropy(labels, logits))
-      probs = tf.nn.softmax(logits)
-      self.train_metrics['train/loss'].update_state(loss)
-      self.train_metrics['train/negative_log_likelihood'].update_state(nll)
-      self.train_metrics['train/accuracy'].update_state(labels, probs)
-      self.train_metrics['train/ece'].update_state(labels, probs)
-      return loss
-
+    step_fn = functools.partial(self._step_fn, self)
     sigterm_step = preemption.test_sigterm_step()
 
     @tf.function
@@ -559,6 +544,31 @@ class Run:
   def next_train_batch(self):
     """A batch of the next epoch's training data (phase-end callbacks)."""
     return next(self._epoch_iterator(self.completed_epochs))
+
+
+def default_train_step(run, batch):
+  """One SGD step of `run` on a replica's batch: `run.loss_fn` plus the
+  model's regularisation losses, gradients summed over replicas by the
+  optimizer; updates the train metrics; returns the loss."""
+  images, labels = batch
+  variables = run.model.trainable_variables
+  with tf.GradientTape() as tape:
+    logits = tf.cast(run.model(images, training=True), tf.float32)
+    data_loss = run.loss_fn(labels, logits)
+    loss = data_loss
+    if run.model.losses:
+      loss += tf.add_n([tf.cast(l, tf.float32) for l in run.model.losses])
+    scaled_loss = loss / run.strategy.num_replicas_in_sync
+  grads = tape.gradient(scaled_loss, variables)
+  run.optimizer.apply_gradients(zip(grads, variables))
+  nll = (data_loss if run.loss_fn is _cross_entropy else
+         _cross_entropy(labels, logits))
+  probs = tf.nn.softmax(logits)
+  run.train_metrics['train/loss'].update_state(loss)
+  run.train_metrics['train/negative_log_likelihood'].update_state(nll)
+  run.train_metrics['train/accuracy'].update_state(labels, probs)
+  run.train_metrics['train/ece'].update_state(labels, probs)
+  return loss
 
 
 def _cross_entropy(labels, logits):

@@ -268,6 +268,27 @@ class InjectedPartsTest(tf.test.TestCase):
                           model_fn, plans.edst_phases(1, 1, 2, 0.8), 'run',
                           phase_end_callbacks=callbacks, **kwargs)
 
+  def test_a_given_step_function_replaces_the_update(self):
+
+    def frozen_step(run, batch):
+      # One optimizer step with zero gradients: nothing moves.
+      images, labels = batch
+      variables = run.model.trainable_variables
+      loss = run.loss_fn(labels, run.model(images, training=True))
+      run.optimizer.apply_gradients(
+          [(tf.zeros_like(v), v) for v in variables])
+      return loss
+
+    run = self._run(self.get_temp_dir(), [], step_fn=frozen_step)
+    before = [v.numpy() for v in run.model.trainable_variables]
+    run.train()
+    self.assertEqual(int(run.optimizer.iterations), 3 * 3)
+    for a, b in zip(before, run.model.trainable_variables):
+      self.assertAllEqual(a, b.numpy())
+    # The step updated no train metric.
+    epochs = [h for h in run.history if 'train/loss' in h]
+    self.assertEqual([h['train/loss'] for h in epochs], [0.0] * 3)
+
   def test_optimizer_and_loss_are_the_given_ones(self):
     calls = []
     parts = dict(optimizer_fn=keras.optimizers.Adam,
