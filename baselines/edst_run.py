@@ -10,12 +10,12 @@ import dataclasses
 from absl import app
 
 from baselines import experiment
-from baselines import plans
 from baselines import reexploration
 from baselines import reporting
 from baselines import tasks
 from baselines import tickets
 from baselines import train_loop
+from sparse_layers import phases as phases_lib
 
 
 def check_edst_flags(f):
@@ -41,14 +41,14 @@ def check_edst_flags(f):
   return total
 
 
-def run_edst(f, task=tasks.CIFAR, refinement_lr_fn=plans.refinement_lr,
+def run_edst(f, task=tasks.CIFAR, refinement_lr_fn=phases_lib.refinement_lr,
              restart_cosine_at_reexploration=False):
   """Trains and reports an EDST Ensemble from the parsed flags `f`.
 
   Args:
     f: parsed flags (`common_flags.define_edst_flags` and the task's).
     task: the data-set family.
-    refinement_lr_fn: a refinement's LR multipliers (`plans`).
+    refinement_lr_fn: a refinement's LR multipliers (`sparse_layers.phases`).
     restart_cosine_at_reexploration: a cosine schedule of p restarts at
       each re-exploration (the authors' ImageNet code).
   """
@@ -59,7 +59,7 @@ def run_edst(f, task=tasks.CIFAR, refinement_lr_fn=plans.refinement_lr,
         exp.sparsity, cosine_restart_epochs=tuple(
             f.exploration_epochs + j * f.refinement_epochs
             for j in range(1, f.ensemble_size)))
-  phases = plans.edst_phases(f.exploration_epochs, f.refinement_epochs,
+  phases = phases_lib.edst_phases(f.exploration_epochs, f.refinement_epochs,
                              f.ensemble_size, f.reexploration_fraction,
                              refinement_lr_fn)
   run = train_loop.Run(

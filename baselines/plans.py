@@ -1,57 +1,9 @@
-"""Training plans: EDST's phases (Algorithm 1), a member's phase; LR steps."""
+"""Training plans of the binaries: a member's phase; UB's LR steps.
 
-import math
+EDST's phases (Algorithm 1) are `sparse_layers.phases.edst_phases`.
+"""
 
-from baselines import phases as phases_lib
-
-
-def refinement_lr(refinement_epochs):
-  """LR multipliers of a refinement phase (Section 3.3).
-
-  0.01 and then 0.001 (0.1x and 0.01x of the exploration LR 0.1); the
-  authors' code switches after ceil(t_re / 2) whole epochs.
-  """
-  half = math.ceil(refinement_epochs / 2) / refinement_epochs
-  return ((0.0, 0.1), (half, 0.01))
-
-
-def imagenet_refinement_lr(refinement_epochs):
-  """LR multipliers of an ImageNet refinement phase (the authors' code).
-
-  0.01, 0.001 and 0.0001 (0.1x, 0.01x, 0.001x of the exploration LR 0.1)
-  from epochs 0, 30 and 60 of each 70-epoch refinement; for other t_re the
-  same fractions 3/7 and 6/7, rounded to whole epochs.
-  """
-  pairs = [(0.0, 0.1)]
-  for fraction, multiplier in ((3 / 7, 0.01), (6 / 7, 0.001)):
-    start = round(fraction * refinement_epochs) / refinement_epochs
-    if pairs[-1][0] < start < 1.0:  # Short phases skip a step.
-      pairs.append((start, multiplier))
-  return tuple(pairs)
-
-
-def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
-                reexploration_fraction, refinement_lr_fn=refinement_lr):
-  """EDST: exploration at the base LR, then M refinements, each ending in a
-  ticket and (but the last) followed by a re-exploration of rate q.
-
-  Refinement j (0-based) ends in ticket j, as member j of the ensemble's
-  `test/*_member_j` metrics.
-
-  M = (t_total - t_ex) / t_re (Section 3.3). `refinement_lr_fn(t_re)`
-  gives a refinement's LR multipliers (CIFAR: `refinement_lr`, ImageNet:
-  `imagenet_refinement_lr`).
-  """
-  phases = [phases_lib.Phase('exploration', exploration_epochs,
-                             ((0.0, 1.0),))]
-  for j in range(ensemble_size):
-    last = j == ensemble_size - 1
-    phases.append(phases_lib.Phase(
-        f'refinement_{j}', refinement_epochs,
-        refinement_lr_fn(refinement_epochs),
-        ticket_index=j,
-        reexplore_fraction=None if last else reexploration_fraction))
-  return phases
+from sparse_layers import phases as phases_lib
 
 
 def member_phases(epochs, lr_multipliers, ticket_index):

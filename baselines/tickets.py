@@ -1,9 +1,12 @@
 """Tickets: a saved member of an ensemble (weights, masks, test predictions).
 
 A ticket directory holds `model-*` (a `tf.train.Checkpoint` of the model,
-masks included), `predictions.npz` (test probabilities and labels) and
-`ticket.json` (index, epoch, sparsity, test metrics). A ticket is written
-into `ticket_i.partial` and renamed, so it appears whole or not at all.
+masks included), `architecture.json` (the model's Keras JSON),
+`predictions.npz` (test probabilities and labels) and `ticket.json` (index,
+epoch, sparsity, test metrics, model spec). A ticket is written into
+`ticket_i.partial` and renamed, so it appears whole or not at all. It is
+also a library ticket (`sparse_layers.tickets`): `sparse_layers.export`
+and `sparse_layers.ensemble.load_ensemble` read it.
 """
 
 import json
@@ -14,6 +17,7 @@ import tensorflow as tf
 
 from baselines import files
 from baselines import model_spec as model_spec_lib
+from sparse_layers import tickets as ticket_files
 
 TICKETS_DIR = 'tickets'
 INFO_FILE = 'ticket.json'
@@ -53,6 +57,7 @@ def save(path, model, probs, labels, info):
 
   def write(directory):
     _write_model(directory, model)
+    ticket_files.write_architecture(directory, model)
     np.savez(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
              labels=labels)
     files.write_json_atomic(os.path.join(directory, INFO_FILE), info)

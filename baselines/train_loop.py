@@ -37,61 +37,17 @@ from baselines import faults
 from baselines import files
 from baselines import metrics as metrics_lib
 from baselines import optimizers
-from baselines import phases as phases_lib
 from baselines import preemption
 from baselines import progress
 from baselines import ticket_selection
 from sparse_layers import layers as masked_layers
+from sparse_layers import phases as phases_lib
+from sparse_layers import schedules
 from sparse_layers.keras_alias import keras
 
 
 class NonFiniteLossError(RuntimeError):
   """The training loss became NaN or Inf; nothing was saved after it."""
-
-
-class PhaseLearningRate(keras.optimizers.schedules.LearningRateSchedule):
-  """Piecewise-constant LR over global steps with a linear warm-up (UB)."""
-
-  def __init__(self, base_learning_rate, boundaries, multipliers,
-               warmup_steps=0):
-    super().__init__()
-    if len(multipliers) != len(boundaries) + 1:
-      raise ValueError('need one more multiplier than boundaries.')
-    self.base_learning_rate = float(base_learning_rate)
-    self.boundaries = [int(b) for b in boundaries]
-    self.multipliers = [float(m) for m in multipliers]
-    self.warmup_steps = int(warmup_steps)
-
-  def __call__(self, step):
-    step = tf.cast(step, tf.float32)
-    index = tf.searchsorted(tf.constant(self.boundaries, tf.float32),
-                            tf.reshape(step, [1]), side='right')[0]
-    lr = self.base_learning_rate * tf.gather(
-        tf.constant(self.multipliers, tf.float32), index)
-    if self.warmup_steps:
-      lr *= tf.minimum(1.0, step / self.warmup_steps)
-    return lr
-
-  def get_config(self):
-    return {'base_learning_rate': self.base_learning_rate,
-            'boundaries': self.boundaries, 'multipliers': self.multipliers,
-            'warmup_steps': self.warmup_steps}
-
-
-def plan_learning_rate(phases, steps_per_epoch, base_learning_rate,
-                       warmup_epochs=0):
-  """The `PhaseLearningRate` of a whole plan (phase LRs at their steps)."""
-  boundaries, multipliers = [], []
-  epoch = 0
-  for phase in phases:
-    for fraction, multiplier in phase.lr_multipliers:
-      step = round((epoch + fraction * phase.epochs) * steps_per_epoch)
-      if multipliers:
-        boundaries.append(step)
-      multipliers.append(multiplier)
-    epoch += phase.epochs
-  return PhaseLearningRate(base_learning_rate, boundaries, multipliers,
-                           round(warmup_epochs * steps_per_epoch))
 
 
 @dataclasses.dataclass
@@ -211,7 +167,7 @@ class Run:
       self.model = model_fn()
       if init_fn:
         init_fn(self.model)
-      self.schedule = plan_learning_rate(
+      self.schedule = schedules.plan_learning_rate(
           self.phases, self.steps_per_epoch, config.base_learning_rate,
           config.warmup_epochs)
       if optimizer_fn is None:

@@ -20,3 +20,6 @@ from sparse_layers.updaters import SETUpdater
 from sparse_layers.updaters import StaticUpdater
 from sparse_layers.hook import SparsityCallback
 from sparse_layers.hook import SparsityHook
+from sparse_layers.edst_callback import EdstCallback
+from sparse_layers.ensemble import ensemble_model
+from sparse_layers.ensemble import load_ensemble

@@ -123,42 +123,86 @@ class SparsityHook(tf.Module):
 
 
 class SparsityCallback(keras.callbacks.Callback):
-  """Runs a `SparsityHook` inside `model.fit`.
+  """Runs a `SparsityHook` inside `model.fit` (DST updates, Algorithm 2).
 
-  The hook's step follows `optimizer.iterations` (checkpointed by Keras), so
-  `BackupAndRestore` resumes the schedule too.
+  The update due after optimizer step t runs just before step t + 1 trains
+  (at that batch's or epoch's start; after the last epoch, at its end), once
+  per step. Every decision is a function of `optimizer.iterations`, which
+  Keras checkpoints with the model, and a backup (`BackupAndRestore`, at a
+  batch's or an epoch's end) never holds a step's update without the next
+  step, so a restored run applies each update exactly once, whatever the
+  order of the callbacks. The grow gradient of the update after step t uses
+  batch floor(t / ΔT) mod n of the first n = `num_grow_batches` batches of
+  `grow_data` (read once), so a resumed run draws the same batch. Keras calls
+  batch callbacks once per `steps_per_execution` steps, so the model must be
+  compiled with `steps_per_execution=1`.
   """
 
-  def __init__(self, hook, grow_data=None):
+  def __init__(self, hook, grow_data=None, num_grow_batches=8):
     """Creates the callback.
 
     Args:
-      hook: a `SparsityHook` whose loss_fn takes an (x, y) batch.
-      grow_data: an iterable of batches for the grow gradient (repeated);
-        required when the hook's updater needs gradients.
+      hook: a `SparsityHook` whose loss_fn takes an (x, y) batch; create it
+        under the strategy's scope when training under one.
+      grow_data: an iterable of batches for the grow gradient; required when
+        the hook's updater needs gradients.
+      num_grow_batches: how many of its first batches are kept and cycled.
     """
     super().__init__()
     if hook.updater.needs_gradient and grow_data is None:
       raise ValueError('SparsityCallback needs grow_data for a gradient-based '
                        'updater.')
+    if not isinstance(num_grow_batches, int) or num_grow_batches < 1:
+      raise ValueError(f'num_grow_batches must be an integer >= 1, got '
+                       f'{num_grow_batches!r}.')
     self.hook = hook
     self._grow_data = grow_data
-    self._iterator = None
+    self._num_grow_batches = num_grow_batches
+    self._grow_batches = None
+    self._handled_step = None
     self._after_step = tf.function(hook.after_train_step)
 
-  def _next_batch(self):
+  def grow_batch(self, step):
+    """The grow gradient's batch for an update after `step`."""
     if self._grow_data is None:
       return tf.constant(0)
-    if self._iterator is None:
-      self._iterator = iter(self._grow_data)
-    try:
-      return next(self._iterator)
-    except StopIteration:
-      self._iterator = iter(self._grow_data)
-      return next(self._iterator)
+    if self._grow_batches is None:
+      self._grow_batches = []
+      for batch in self._grow_data:
+        self._grow_batches.append(tf.nest.map_structure(tf.convert_to_tensor,
+                                                        batch))
+        if len(self._grow_batches) == self._num_grow_batches:
+          break
+      if not self._grow_batches:
+        raise ValueError('grow_data holds no batch.')
+    interval = self.hook.schedule.update_interval
+    return self._grow_batches[(step // interval) % len(self._grow_batches)]
 
-  def on_train_begin(self, logs=None):
-    self.hook.step.assign(tf.cast(self.model.optimizer.iterations, tf.int64))
+  def optimizer_step(self):
+    """The model's optimizer step (`iterations`) as a Python int."""
+    return int(self.model.optimizer.iterations.numpy())
 
-  def on_train_batch_end(self, batch, logs=None):
-    self._after_step(self._next_batch())
+  def apply_pending_update(self):
+    """Runs the update due after the model's last step, once per step."""
+    step = self.optimizer_step()
+    if step == self._handled_step:
+      return
+    self._handled_step = step
+    # after_train_step counts the step, then updates if it is due.
+    self.hook.step.assign(step - 1)
+    self._after_step(self.grow_batch(step))
+
+  def on_epoch_begin(self, epoch, logs=None):
+    execution = getattr(self.model, '_steps_per_execution', None)
+    if execution is not None and int(execution.numpy()) != 1:
+      raise ValueError(f'{type(self).__name__} updates masks after single '
+                       f'steps: compile the model with steps_per_execution=1 '
+                       f'(got {int(execution.numpy())}).')
+    self.apply_pending_update()
+
+  def on_train_batch_begin(self, batch, logs=None):
+    self.apply_pending_update()
+
+  def on_epoch_end(self, epoch, logs=None):
+    if epoch + 1 == self.params.get('epochs'):
+      self.apply_pending_update()

@@ -1,15 +1,23 @@
-"""When DST updates the masks and by how much: drop-fraction schedules.
+"""Schedules over optimizer steps: DST's drop fraction, a plan's LR.
+
+Drop fraction (when DST updates the masks and by how much):
 
 An update fires after optimizer step t when `begin_step < t <= end_step` and
 `(t - begin_step) % update_interval == 0` (Algorithm 2, line 6: t mod ΔT = 0).
 The drop fraction p_t is constant, or cosine-annealed
 `p_t = p_0 / 2 * (1 + cos(pi * (t - begin) / (end - begin)))` (RigL, Eq. 1 of
 Evci et al. 2020; REFERENCE.md section 2).
+
+Learning rate: `plan_learning_rate` turns a plan of `phases.Phase`s (EDST's
+exploration and refinements, Section 3.3) into one piecewise-constant
+schedule over the optimizer's step, with UB's linear warm-up.
 """
 
 import math
 
 import tensorflow as tf
+
+from sparse_layers.keras_alias import keras
 
 
 def check_fraction(value, name):
@@ -136,3 +144,48 @@ def make_schedule(name, drop_fraction, update_interval, begin_step=0,
     raise ValueError(f'drop fraction schedule must be one of '
                      f'{sorted(SCHEDULES)}, got {name!r}.')
   return SCHEDULES[name](drop_fraction, update_interval, begin_step, end_step)
+
+
+class PhaseLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+  """Piecewise-constant LR over global steps with a linear warm-up (UB)."""
+
+  def __init__(self, base_learning_rate, boundaries, multipliers,
+               warmup_steps=0):
+    super().__init__()
+    if len(multipliers) != len(boundaries) + 1:
+      raise ValueError('need one more multiplier than boundaries.')
+    self.base_learning_rate = float(base_learning_rate)
+    self.boundaries = [int(b) for b in boundaries]
+    self.multipliers = [float(m) for m in multipliers]
+    self.warmup_steps = int(warmup_steps)
+
+  def __call__(self, step):
+    step = tf.cast(step, tf.float32)
+    index = tf.searchsorted(tf.constant(self.boundaries, tf.float32),
+                            tf.reshape(step, [1]), side='right')[0]
+    lr = self.base_learning_rate * tf.gather(
+        tf.constant(self.multipliers, tf.float32), index)
+    if self.warmup_steps:
+      lr *= tf.minimum(1.0, step / self.warmup_steps)
+    return lr
+
+  def get_config(self):
+    return {'base_learning_rate': self.base_learning_rate,
+            'boundaries': self.boundaries, 'multipliers': self.multipliers,
+            'warmup_steps': self.warmup_steps}
+
+
+def plan_learning_rate(phases, steps_per_epoch, base_learning_rate,
+                       warmup_epochs=0):
+  """The `PhaseLearningRate` of a whole plan (phase LRs at their steps)."""
+  boundaries, multipliers = [], []
+  epoch = 0
+  for phase in phases:
+    for fraction, multiplier in phase.lr_multipliers:
+      step = round((epoch + fraction * phase.epochs) * steps_per_epoch)
+      if multipliers:
+        boundaries.append(step)
+      multipliers.append(multiplier)
+    epoch += phase.epochs
+  return PhaseLearningRate(base_learning_rate, boundaries, multipliers,
+                           round(warmup_epochs * steps_per_epoch))

@@ -20,12 +20,12 @@ import tensorflow as tf
 
 from baselines import common_flags
 from baselines import experiment
-from baselines import phases
 from baselines import plans
 from baselines import reporting
 from baselines import tickets
 from baselines import train_loop
 from sparse_layers import layers as masked_layers
+from sparse_layers import phases
 from sparse_layers import pruning
 
 common_flags.define_common_flags()

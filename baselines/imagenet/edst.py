@@ -20,8 +20,8 @@ from absl import flags
 
 from baselines import common_flags
 from baselines import edst_run
-from baselines import plans
 from baselines import tasks
+from sparse_layers import phases
 
 common_flags.define_imagenet_flags()
 common_flags.define_imagenet_sparsity_flags(sparsity=0.8)
@@ -29,7 +29,7 @@ common_flags.define_edst_flags(ensemble_size=2, exploration_epochs=30,
                                refinement_epochs=70)
 flags.adopt_module_key_flags(common_flags)  # --help lists every flag used.
 main = edst_run.edst_main(flags.FLAGS, tasks.IMAGENET,
-                          plans.imagenet_refinement_lr,
+                          phases.imagenet_refinement_lr,
                           restart_cosine_at_reexploration=True)
 
 if __name__ == '__main__':

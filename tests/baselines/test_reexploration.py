@@ -5,10 +5,10 @@ import types
 import numpy as np
 import tensorflow as tf
 
-from baselines import phases
 from baselines import reexploration
 from sparse_layers import hook as hook_lib
 from sparse_layers import layers
+from sparse_layers import phases
 from sparse_layers import schedules
 from sparse_layers import sparse_init
 from sparse_layers import updaters

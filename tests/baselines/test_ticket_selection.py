@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from baselines import ticket_selection
 from baselines import tickets
-from baselines import phases
+from sparse_layers import phases
 
 
 def _phase(index=0):

@@ -8,6 +8,7 @@ import tensorflow as tf
 from baselines import tickets
 from sparse_layers import models
 from sparse_layers import sparse_init
+from sparse_layers import tickets as ticket_files
 from sparse_layers.keras_alias import keras
 
 
@@ -38,6 +39,10 @@ class TicketsTest(tf.test.TestCase):
     self.assertAllEqual(got_labels, labels)
     restored = _model(2)
     tickets.restore_model(path, restored)
+    # The library reads it too (export, load_ensemble).
+    rebuilt = ticket_files.load(path)
+    for a, b in zip(model.weights, rebuilt.weights):
+      self.assertAllEqual(a.numpy(), b.numpy())
     for a, b in zip(model.weights, restored.weights):
       self.assertAllEqual(a, b)
 

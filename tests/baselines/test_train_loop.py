@@ -15,6 +15,7 @@ from baselines import train_loop
 from sparse_layers import hook as hook_lib
 from sparse_layers import layers
 from sparse_layers import models
+from sparse_layers import phases
 from sparse_layers import schedules
 from sparse_layers import sparse_init
 from sparse_layers import updaters
@@ -63,7 +64,7 @@ def _edst_run(strategy, output_dir, model_builder):
         schedules.ConstantDropFraction(0.5, 2), loss_fn, optimizer, strategy)
 
   run = train_loop.Run(config, strategy, model_fn,
-                       plans.edst_phases(1, 1, 2, 0.8), 'run', hook_fn,
+                       phases.edst_phases(1, 1, 2, 0.8), 'run', hook_fn,
                        phase_end_callbacks=[reexploration.Reexploration()])
   tickets = {}
 
@@ -77,49 +78,13 @@ def _edst_run(strategy, output_dir, model_builder):
 
 class PlanLearningRateTest(tf.test.TestCase):
 
-  def test_edst_plan_boundaries_and_warmup(self):
-    schedule = train_loop.plan_learning_rate(
-        plans.edst_phases(2, 4, 2, 0.8), steps_per_epoch=10,
-        base_learning_rate=0.1, warmup_epochs=1)
-    # Exploration: steps 0-19; refinement 1: 20-59 (0.01 to 39, 0.001 from
-    # 40); refinement 2: 60-99; warm-up over the first 10 steps.
-    expected = {0: 0.0, 5: 0.05, 10: 0.1, 19: 0.1, 20: 0.01, 39: 0.01,
-                40: 0.001, 59: 0.001, 60: 0.01, 79: 0.01, 80: 0.001}
-    for step, lr in expected.items():
-      self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
-
-  def test_imagenet_edst_lr_sequence(self):
-    # The paper's ImageNet EDST (M = 2): warm-up over 5 epochs to 0.1,
-    # exploration to epoch 30, refinements of 70 epochs at 0.01 / 0.001 /
-    # 0.0001 from their epochs 0 / 30 / 60 (the authors' milestones 30, 60,
-    # 90 and, after the re-exploration at 100, 100, 130, 160).
-    schedule = train_loop.plan_learning_rate(
-        plans.edst_phases(30, 70, 2, 0.8, plans.imagenet_refinement_lr),
-        steps_per_epoch=10, base_learning_rate=0.1, warmup_epochs=5)
-    expected = {0: 0.0, 25: 0.05, 50: 0.1, 299: 0.1, 300: 0.01, 599: 0.01,
-                600: 0.001, 899: 0.001, 900: 0.0001, 999: 0.0001, 1000: 0.01,
-                1299: 0.01, 1300: 0.001, 1600: 0.0001, 1699: 0.0001}
-    for step, lr in expected.items():
-      self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
-
-  def test_odd_refinement_switches_lr_after_ceil_half(self):
-    schedule = train_loop.plan_learning_rate(
-        plans.edst_phases(2, 3, 2, 0.8), steps_per_epoch=10,
-        base_learning_rate=0.1)
-    # Refinement 1 is epochs 2-4: 0.01 for ceil(3 / 2) = 2 epochs (the
-    # authors' np.ceil), then 0.001; no warm-up: step 0 is at 0.1.
-    expected = {0: 0.1, 19: 0.1, 20: 0.01, 39: 0.01, 40: 0.001, 49: 0.001,
-                50: 0.01, 69: 0.01, 70: 0.001}
-    for step, lr in expected.items():
-      self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
-
   def test_decays_at_whole_epochs_of_train_epochs(self):
     # UB: epoch e given for 200 epochs decays at e * train_epochs // 200.
     self.assertEqual(plans.decay_multipliers(['100', '150'], 0.1, 250),
                      ((0.0, 1.0), (125 / 250, 0.1), (187 / 250, 0.1**2)))
     self.assertEqual(plans.decay_multipliers(['100', '150'], 0.1, 10),
                      ((0.0, 1.0), (5 / 10, 0.1), (7 / 10, 0.1**2)))
-    schedule = train_loop.plan_learning_rate(
+    schedule = schedules.plan_learning_rate(
         plans.member_phases(10, plans.decay_multipliers(['100', '150'], 0.1,
                                                         10), 0),
         steps_per_epoch=62, base_learning_rate=0.1)
@@ -211,7 +176,7 @@ class RunOptionsTest(tf.test.TestCase):
 
     # Exploration 2 epochs, refinements of 1: phases end at epochs 2, 3, 4.
     run = train_loop.Run(config, tf.distribute.get_strategy(), model_fn,
-                         plans.edst_phases(2, 1, 2, 0.8), 'run')
+                         phases.edst_phases(2, 1, 2, 0.8), 'run')
     saved = []
     save = run.manager.save
 
@@ -265,7 +230,7 @@ class InjectedPartsTest(tf.test.TestCase):
       return _no_bn_model()
 
     return train_loop.Run(_config(output_dir), tf.distribute.get_strategy(),
-                          model_fn, plans.edst_phases(1, 1, 2, 0.8), 'run',
+                          model_fn, phases.edst_phases(1, 1, 2, 0.8), 'run',
                           phase_end_callbacks=callbacks, **kwargs)
 
   def test_a_given_step_function_replaces_the_update(self):
