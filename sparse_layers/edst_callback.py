@@ -28,9 +28,14 @@ depend on the epoch (`shuffle=False`, or a dataset seeded per epoch), a run
 resumed from an epoch-end backup ends bit-identical to an uninterrupted one.
 From a mid-epoch backup (`save_freq=N`) the callback's state is exact too,
 but tf-keras feeds the resumed epoch from its first batch again.
+
+Under a multi-worker strategy only the chief writes into `ticket_dir` (the
+others save to a scratch directory and remove it); call `ensemble()` on the
+chief. Multi-worker and TPU training with this callback are untested.
 """
 
 import os
+import tempfile
 
 import tensorflow as tf
 
@@ -151,10 +156,17 @@ class EdstCallback(hook_lib.SparsityCallback):
     record = {'epoch': end_epoch, 'step': step, 'phase': phase.name}
     if phase.ticket_index is not None:
       path = self.ticket_path(phase.ticket_index)
-      ticket_files.save(path, self.model, {
-          'index': phase.ticket_index, 'epoch': end_epoch, 'step': step,
-          'phase': phase.name,
-          'sparsity': masked.overall_sparsity(self.model)})
+      # Every worker saves (reads of synced variables are collective); only
+      # the chief into ticket_dir (as Keras' ModelCheckpoint).
+      chief = self.model.distribute_strategy.extended.should_checkpoint
+      scratch = None if chief else tempfile.mkdtemp()
+      ticket_files.save(
+          path if chief else os.path.join(scratch, 'ticket'), self.model, {
+              'index': phase.ticket_index, 'epoch': end_epoch, 'step': step,
+              'phase': phase.name,
+              'sparsity': masked.overall_sparsity(self.model)})
+      if scratch:
+        tf.io.gfile.rmtree(scratch)
       record['ticket'] = path
     if phase.reexplore_fraction is not None:
       record['reexploration_reset'] = int(self._reexplore(
@@ -162,10 +174,10 @@ class EdstCallback(hook_lib.SparsityCallback):
     self.history.append(record)
 
   def on_epoch_begin(self, epoch, logs=None):
-    super().on_epoch_begin(epoch, logs)
     if not self._checked:
       self._check_run()
       self._checked = True
+    super().on_epoch_begin(epoch, logs)
     if epoch in self._phase_ends:
       self._end_phase(epoch)
 
