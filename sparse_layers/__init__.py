@@ -1,4 +1,5 @@
-"""freetickets' sparse training library: masked layers, distributions, DST.
+"""freetickets' sparse training library: masked layers, distributions, DST,
+EDST in `model.fit`, tickets, their ensemble and its compact export.
 
 Import order matters: `keras_alias` selects Keras 2 (tf-keras) before
 TensorFlow loads.

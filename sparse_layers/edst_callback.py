@@ -23,9 +23,9 @@ Resuming: every decision is a function of `optimizer.iterations`, which
 actions run at the first epoch start that sees exactly the phase's last step
 (after the final epoch: at its end), and never once a later step has been
 trained, so a run restored from any backup, in any callback order, repeats
-them exactly once. With deterministic ops and an input order that does not
-depend on the epoch (`shuffle=False`, or a dataset seeded per epoch), a run
-resumed from an epoch-end backup ends bit-identical to an uninterrupted one.
+them exactly once. With deterministic ops and the same input order in every
+epoch (`shuffle=False`), a run resumed from an epoch-end backup ends
+bit-identical to an uninterrupted one.
 From a mid-epoch backup (`save_freq=N`) the callback's state is exact too,
 but tf-keras feeds the resumed epoch from its first batch again.
 
@@ -110,6 +110,13 @@ class EdstCallback(hook_lib.SparsityCallback):
     return ensemble_lib.load_ensemble(self.ticket_paths(),
                                       member_probabilities=member_probabilities)
 
+  def _learning_rate_schedule(self):
+    """The optimizer's learning-rate schedule (or its constant rate)."""
+    optimizer = self.model.optimizer
+    if hasattr(optimizer, '_get_hyper'):  # tf_keras.optimizers.legacy.
+      return optimizer._get_hyper('learning_rate')  # pylint: disable=protected-access
+    return getattr(optimizer, '_learning_rate', None)
+
   def _check_run(self):
     """Flags a fit call or a ticket directory that does not fit the plan."""
     for key, want in (('epochs', self.total_epochs),
@@ -119,7 +126,7 @@ class EdstCallback(hook_lib.SparsityCallback):
         raise ValueError(f'fit runs {got} {key}, the EDST plan needs {want}: '
                          f'call fit(..., epochs={self.total_epochs}) with '
                          f'{self.steps_per_epoch} steps per epoch.')
-    schedule = getattr(self.model.optimizer, '_learning_rate', None)
+    schedule = self._learning_rate_schedule()
     if not isinstance(schedule, schedules.PhaseLearningRate):
       raise ValueError('compile the model with the plan\'s learning rate: '
                        'optimizer(learning_rate=schedules.plan_learning_rate('
@@ -185,8 +192,8 @@ class EdstCallback(hook_lib.SparsityCallback):
     super().on_epoch_end(epoch, logs)
     if logs is not None:
       step = self.optimizer_step()
-      schedule = self.model.optimizer._learning_rate  # pylint: disable=protected-access
-      logs['learning_rate'] = float(schedule(max(step - 1, 0)))
+      logs['learning_rate'] = float(
+          self._learning_rate_schedule()(max(step - 1, 0)))
       logs['edst_phase'] = self.phase_at(epoch)[0]
       logs['sparsity'] = masked.overall_sparsity(self.model)
     if epoch + 1 == self.total_epochs:
