@@ -9,7 +9,8 @@ output directory:
     BatchNorm, dense layers) as it is; the masks themselves are not stored
     (they are the bitmasks). Each member's architecture JSON and a `meta`
     JSON (format, dtype, variable names and shapes) make it self-contained.
-    `load_members` rebuilds the members with bit-identical float32 weights.
+    `load_members` rebuilds the members with the same float32 weights
+    (an inactive weight comes back as +0.0, where the ticket may hold -0.0).
     With `dtype='bfloat16'` the kernel values are rounded to bfloat16 (stored
     as their 16 bits); the rest stays float32.
   - `saved_model/`: a SavedModel whose `serving_default` signature maps
@@ -124,7 +125,8 @@ def load_members(path):
 
   Returns:
     (members, from_logits): the models (weights and masks restored; float32
-    values exactly as exported) and whether each outputs logits.
+    values exactly as exported, inactive weights +0.0) and whether each
+    outputs logits.
 
   Raises:
     ValueError: naming the file, if it is not a compact ensemble or does not
