@@ -1,6 +1,7 @@
 """Tests for baselines/experiment.py (the parts below the binaries)."""
 
 from absl import flags
+from absl import logging as absl_logging
 from absl.testing import absltest
 
 from baselines import experiment
@@ -20,7 +21,9 @@ class QuickModeTest(absltest.TestCase):
 
   def test_fills_in_only_flags_the_user_did_not_set(self):
     values = _flag_values(['prog', '--depth=16'])
-    with self.assertLogs(level='INFO') as logs:
+    # The absl logger itself: TF code run earlier in the process (e.g. a
+    # SavedModel save) may have set its level to WARNING.
+    with self.assertLogs(absl_logging.get_absl_logger(), level='INFO') as logs:
       set_here = experiment.apply_quick_mode(values, {'train_epochs': 3})
     self.assertEqual(values.depth, 16)
     self.assertEqual(values.width_multiplier, 1)
