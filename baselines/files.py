@@ -11,6 +11,7 @@ import os
 import tensorflow as tf
 
 from baselines import faults
+from sparse_layers import tickets as ticket_files
 
 
 def write_json_atomic(path, payload):
@@ -31,19 +32,8 @@ def write_bytes_atomic(path, payload):
 
 
 def write_dir_atomic(path, write_fn):
-  """Fills `path`.partial with write_fn(dir), then renames it to `path`."""
-  partial = path + '.partial'
-  if tf.io.gfile.exists(partial):
-    tf.io.gfile.rmtree(partial)
-  tf.io.gfile.makedirs(partial)
-  write_fn(partial)
-  faults.crash_point('ticket_write:' + os.path.basename(path))
-  replace_dir(partial, path)
-
-
-def replace_dir(source, target):
-  """Moves directory `source` to `target`, replacing any old `target`."""
-  if tf.io.gfile.exists(target):
-    tf.io.gfile.rmtree(target)
-  tf.io.gfile.makedirs(os.path.dirname(target))
-  tf.io.gfile.rename(source, target)
+  """`sparse_layers.tickets.write_dir_atomic` with a crash point before the
+  rename (`ticket_write:<name>`)."""
+  ticket_files.write_dir_atomic(
+      path, write_fn,
+      lambda: faults.crash_point('ticket_write:' + os.path.basename(path)))

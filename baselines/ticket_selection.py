@@ -16,8 +16,8 @@ import os
 from absl import logging
 import tensorflow as tf
 
-from baselines import files
 from baselines import tickets
+from sparse_layers import tickets as ticket_files
 
 SELECTIONS = ('end_of_phase', 'best_validation')
 
@@ -103,7 +103,7 @@ class TicketSelector(tf.Module):
     best_epoch = int(self.best_epoch.numpy())
     candidate = self._candidate_dir(best_epoch)
     if tf.io.gfile.exists(candidate):
-      files.replace_dir(candidate, path)
+      ticket_files.replace_dir(candidate, path)
     elif not tickets.is_complete(path):  # Else moved before a restart.
       raise RuntimeError(f'the best-validation candidate {candidate} of '
                          f'{phase.name} is missing.')

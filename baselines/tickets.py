@@ -56,8 +56,7 @@ def save(path, model, probs, labels, info):
   """Writes a ticket (checkpoint, predictions, ticket.json), atomically."""
 
   def write(directory):
-    _write_model(directory, model)
-    ticket_files.write_architecture(directory, model)
+    ticket_files.write_model(directory, model)
     np.savez(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
              labels=labels)
     files.write_json_atomic(os.path.join(directory, INFO_FILE), info)
@@ -156,17 +155,13 @@ def restore_model(path, model):
     model: a model of the same architecture.
 
   Raises:
-    ValueError: if no checkpoint is found or it does not match the model.
+    ValueError: if no checkpoint is found, or (`TicketError`, a ValueError)
+      it does not match the model.
   """
   prefix = os.path.join(path, 'model') if tf.io.gfile.isdir(path) else path
   if tf.io.gfile.isdir(path) and not tf.io.gfile.exists(prefix + '.index'):
     prefix = tf.train.latest_checkpoint(path)
   if not prefix or not tf.io.gfile.exists(prefix + '.index'):
     raise ValueError(f'no checkpoint found at {path}')
-  try:
-    status = tf.train.Checkpoint(model=model).read(prefix)
-    status.assert_existing_objects_matched()
-  except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
-    # IndexError: TF's reader on a truncated data file.
-    raise ValueError(f'checkpoint {prefix} does not match the model: '
-                     f'{type(e).__name__}: {str(e)[:300]}') from e
+  ticket_files.read_checkpoint(prefix, model,
+                               f'checkpoint {prefix} does not match the model')

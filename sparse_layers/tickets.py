@@ -54,6 +54,52 @@ def _weights_only(model):
   return copy
 
 
+def replace_dir(source, target):
+  """Moves directory `source` to `target`, replacing any old `target`."""
+  if tf.io.gfile.exists(target):
+    tf.io.gfile.rmtree(target)
+  tf.io.gfile.makedirs(os.path.dirname(target))
+  tf.io.gfile.rename(source, target)
+
+
+def write_dir_atomic(path, write_fn, before_rename=None):
+  """Fills `path`.partial with write_fn(dir), then renames it to `path`.
+
+  A stale `.partial` from an interrupted write is replaced; `before_rename()`
+  (if given) runs between the two (the binaries' crash points).
+  """
+  partial = path + '.partial'
+  if tf.io.gfile.exists(partial):
+    tf.io.gfile.rmtree(partial)
+  tf.io.gfile.makedirs(partial)
+  write_fn(partial)
+  if before_rename is not None:
+    before_rename()
+  replace_dir(partial, path)
+
+
+def write_model(directory, model):
+  """Writes architecture.json and the weights checkpoint into `directory`."""
+  write_architecture(directory, model)
+  tf.train.Checkpoint(model=_weights_only(model)).write(
+      os.path.join(directory, CHECKPOINT_PREFIX))
+
+
+def read_checkpoint(prefix, model, mismatch):
+  """Restores `model` from a `tf.train.Checkpoint(model=...)` at `prefix`.
+
+  Raises:
+    TicketError: '<mismatch>: <the reader's error>' if the checkpoint does
+      not fit the model (or is truncated).
+  """
+  try:
+    status = tf.train.Checkpoint(model=model).read(prefix)
+    status.assert_existing_objects_matched()
+  except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+    # IndexError: TF's reader on a truncated data file.
+    raise TicketError(f'{mismatch}: {type(e).__name__}: {str(e)[:300]}') from e
+
+
 def save(path, model, info=None):
   """Writes a ticket of `model` at `path`, replacing any older one there.
 
@@ -63,18 +109,13 @@ def save(path, model, info=None):
       are saved, not its optimizer's.
     info: JSON-serialisable dict for ticket.json.
   """
-  partial = path + '.partial'
-  if tf.io.gfile.exists(partial):
-    tf.io.gfile.rmtree(partial)
-  tf.io.gfile.makedirs(partial)
-  write_architecture(partial, model)
-  tf.train.Checkpoint(model=_weights_only(model)).write(
-      os.path.join(partial, CHECKPOINT_PREFIX))
-  with tf.io.gfile.GFile(os.path.join(partial, INFO_FILE), 'w') as f:
-    json.dump(info or {}, f, indent=1, sort_keys=True)
-  if tf.io.gfile.exists(path):
-    tf.io.gfile.rmtree(path)
-  tf.io.gfile.rename(partial, path)
+
+  def write(directory):
+    write_model(directory, model)
+    with tf.io.gfile.GFile(os.path.join(directory, INFO_FILE), 'w') as f:
+      json.dump(info or {}, f, indent=1, sort_keys=True)
+
+  write_dir_atomic(path, write)
 
 
 def is_complete(path):
@@ -125,13 +166,8 @@ def load(path, name=None):
   prefix = os.path.join(path, CHECKPOINT_PREFIX)
   if not tf.io.gfile.exists(prefix + '.index'):
     raise TicketError(f'ticket {path} has no checkpoint {prefix}.index.')
-  try:
-    status = tf.train.Checkpoint(model=model).read(prefix)
-    status.assert_existing_objects_matched()
-  except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
-    raise TicketError(f'ticket {path}: its checkpoint does not match its '
-                      f'{ARCHITECTURE_FILE}: {type(e).__name__}: '
-                      f'{str(e)[:300]}') from e
+  read_checkpoint(prefix, model, f'ticket {path}: its checkpoint does not '
+                  f'match its {ARCHITECTURE_FILE}')
   return model
 
 
