@@ -28,9 +28,11 @@ def define_training_flags():
   flags.DEFINE_integer('seed', 42, 'Random seed.')
   flags.DEFINE_integer(
       'per_core_batch_size', None,
-      'Batch size per replica; the global batch is this times the replicas. '
-      'Default: GLOBAL_BATCH_SIZE (128, the paper\'s batch) / replicas, so '
-      'the schedule does not depend on the hardware.')
+      'Batch size per replica (UB\'s meaning); the global batch is this '
+      'times the replicas. Default: the paper\'s global batch of 128 split '
+      'over the replicas (up to 8), or 16 per replica beyond 8 (a pod '
+      'slice: the global batch grows with it, and the LR and ΔT scale with '
+      'the global batch).')
   flags.DEFINE_float('base_learning_rate', 0.1,
                      'Base LR for a global batch of 128 (scaled linearly '
                      'with the global batch).')
@@ -96,7 +98,22 @@ def define_training_flags():
   flags.DEFINE_integer('num_cores', None,
                        'Replicas; default: derived from the strategy.')
   flags.DEFINE_string('tpu', None, 'TPU name or address (TPUStrategy).')
-  flags.DEFINE_bool('use_bfloat16', False, 'mixed_bfloat16 policy.')
+  flags.DEFINE_bool('use_bfloat16', False,
+                    'mixed_bfloat16 policy: bfloat16 compute, float32 '
+                    'weights, masks, gradients and tickets. ImageNet: on '
+                    'by default with --tpu (UB\'s default there).')
+  flags.DEFINE_bool('jit_compile', None,
+                    'Compile the per-replica train and evaluation steps (mask '
+                    'updates included) with XLA. Default: on with --tpu '
+                    '(TPUs compile every step anyway), off elsewhere. Needs '
+                    'one device, GPUs or TPUs (not MirroredStrategy over '
+                    'CPUs).')
+  flags.DEFINE_integer('steps_per_loop', None,
+                       'Training steps per compiled loop, between returns to '
+                       'the host (non-finite loss and preemption checks). '
+                       'Default: the rest of the epoch, or as many steps as '
+                       'take 30 s at the measured step time, so a preemption '
+                       'notice is answered within about 30 s.')
   flags.DEFINE_integer('dense_epochs', 250,
                        'Epochs of the dense model FLOPs are compared with.')
   flags.DEFINE_bool('sync_batch_norm', False,
@@ -161,7 +178,8 @@ def define_imagenet_flags():
                       ('train_epochs', 200),
                       ('lr_decay_epochs', ['27', '54', '81']),
                       ('dense_epochs', 90), ('output_dir', '/tmp/imagenet'),
-                      ('checkpoint_interval', 5)):
+                      ('checkpoint_interval', 5),
+                      ('use_bfloat16', None)):  # On with --tpu.
     FLAGS.set_default(name, value)
   flags.DEFINE_float('label_smoothing', 0.1,
                      'Label smoothing of the training loss (the authors\' '
@@ -285,7 +303,7 @@ def _is_layer_option(value):
 
 def _register_common_validators():
   positive = ('per_core_batch_size', 'train_epochs', 'num_bins',
-              'dense_epochs')
+              'dense_epochs', 'steps_per_loop')
   flags.register_multi_flags_validator(
       ['ticket_selection', 'train_proportion'],
       lambda v: (v['ticket_selection'] != 'best_validation' or
@@ -328,16 +346,25 @@ def num_classes(dataset):
 
 
 GLOBAL_BATCH_SIZE = 128  # The paper's batch; ΔT and the base LR refer to it.
+# The default never trains with fewer images per replica (BatchNorm's batch).
+MIN_PER_REPLICA_BATCH = 16
 
 
 def global_batch_size(per_core_batch_size, replicas):
-  """The global batch: per_core x replicas, default GLOBAL_BATCH_SIZE.
+  """The global batch: per_core x replicas, or the default.
+
+  The default is GLOBAL_BATCH_SIZE (the paper's 128) while it gives each
+  replica at least MIN_PER_REPLICA_BATCH images (up to 8 replicas), else
+  MIN_PER_REPLICA_BATCH per replica (a pod slice: 512 on 32 cores).
 
   Raises:
-    ValueError: if the default cannot be split evenly over the replicas.
+    ValueError: if the paper's batch cannot be split evenly over the
+      replicas (3, 5, 6 or 7 of them).
   """
   if per_core_batch_size is not None:
     return per_core_batch_size * replicas
+  if GLOBAL_BATCH_SIZE < MIN_PER_REPLICA_BATCH * replicas:
+    return MIN_PER_REPLICA_BATCH * replicas
   if GLOBAL_BATCH_SIZE % replicas:
     raise ValueError(f'the default global batch {GLOBAL_BATCH_SIZE} cannot '
                      f'be split over {replicas} replicas; set '

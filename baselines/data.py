@@ -13,6 +13,7 @@ without download, an npz of the wrong shape, dtype or label range) raise
 """
 
 import dataclasses
+import io
 import os
 import socket
 from typing import Optional
@@ -104,15 +105,21 @@ class Split:
 
 
 def load_npz(path, num_classes, name=None):
-  """Loads an npz with `x` uint8 [N, 32, 32, 3] and `y` int [N] labels."""
-  if not os.path.exists(path):
+  """Loads an npz with `x` uint8 [N, 32, 32, 3] and `y` int [N] labels.
+
+  Read through `tf.io.gfile`, so `path` may be on gs:// (or any TF
+  filesystem).
+  """
+  if not tf.io.gfile.exists(path):
     raise DataError(f'npz file not found: {path}')
   try:
-    with np.load(path) as arrays:
+    with tf.io.gfile.GFile(path, 'rb') as f:
+      payload = f.read()
+    with np.load(io.BytesIO(payload)) as arrays:
       x, y = arrays['x'], arrays['y']
   except KeyError as e:
     raise DataError(f'{path}: needs arrays "x" and "y" ({e} missing).') from e
-  except (OSError, ValueError) as e:
+  except (OSError, ValueError, tf.errors.OpError) as e:
     raise DataError(f'{path}: not a readable npz file ({e}).') from e
   if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
     raise DataError(f'{path}: x must be uint8 [N, 32, 32, 3], got '
@@ -251,8 +258,8 @@ def load_corrupted(dataset_name, num_classes, data_dir=None, download=False,
   corruptions = CORRUPTIONS_OF[dataset_name]
   keys = [(c, s) for c in corruptions for s in SEVERITIES]
   if npz_dir:
-    missing = [f'{c}-{s}.npz' for c, s in keys
-               if not os.path.exists(os.path.join(npz_dir, f'{c}-{s}.npz'))]
+    missing = [f'{c}-{s}.npz' for c, s in keys if not tf.io.gfile.exists(
+        os.path.join(npz_dir, f'{c}-{s}.npz'))]
     if missing:
       raise DataError(f'--corrupted_npz_dir={npz_dir} lacks {len(missing)} '
                       f'of the {len(keys)} files of {dataset_name}-C, e.g. '
@@ -326,3 +333,31 @@ def eval_dataset(split: Split, batch_size, preprocessing):
   dataset = split.dataset.map(lambda x, y: (preprocessing.eval_image(x), y),
                               num_parallel_calls=tf.data.AUTOTUNE)
   return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def padded_eval_dataset(split: Split, batch_size, preprocessing, image_shape,
+                        global_batch_size, num_shards=1, shard_index=0):
+  """Evaluation batches of static shape: (images, labels, indices).
+
+  Each example keeps its index in the split; the split is padded with
+  zero images of index -1 to whole global batches, so every replica gets
+  full batches (static shapes for XLA and TPUs) and the padding is left
+  out by its index. With `num_shards` input pipelines, shard i yields
+  batches i, i + num_shards, ... (as `train_dataset`).
+  """
+  padded = -(-split.num_examples // global_batch_size) * global_batch_size
+  dataset = split.dataset.enumerate().map(
+      lambda index, example: (tf.ensure_shape(
+          preprocessing.eval_image(example[0]), image_shape), example[1],
+                              index),
+      num_parallel_calls=tf.data.AUTOTUNE)
+  padding = tf.data.Dataset.from_tensors(
+      (tf.zeros(image_shape, tf.float32), tf.constant(0, tf.int64),
+       tf.constant(-1, tf.int64))).repeat(padded - split.num_examples)
+  dataset = dataset.concatenate(padding)
+  if num_shards > 1:
+    dataset = dataset.enumerate().filter(
+        lambda position, _: (position // batch_size) % num_shards ==
+        shard_index).map(lambda _, example: example)
+  return dataset.batch(batch_size, drop_remainder=True).prefetch(
+      tf.data.AUTOTUNE)

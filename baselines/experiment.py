@@ -24,6 +24,7 @@ import tensorflow as tf
 from baselines import common_flags
 from baselines import configs
 from baselines import data
+from baselines import devices
 from baselines import evaluation
 from baselines import plans
 from baselines import preemption
@@ -32,6 +33,7 @@ from baselines import run_identity
 from baselines import tasks
 from baselines import tickets
 from baselines import train_loop
+from baselines import train_step
 from sparse_layers import hook as hook_lib
 from sparse_layers import schedules
 from sparse_layers import sparse_init
@@ -129,6 +131,31 @@ def worker_scratch_dir(strategy):
   return path
 
 
+def accelerator_options(flag_values, strategy):
+  """{'use_bfloat16', 'jit_compile'}: the flags, or their defaults.
+
+  `--use_bfloat16` unset (ImageNet) and `--jit_compile` unset are on with
+  --tpu, off elsewhere.
+
+  Raises:
+    ValueError: for --jit_compile where TensorFlow cannot compile the
+      replicas' steps (MirroredStrategy or multi-worker over CPUs).
+  """
+  f = flag_values
+  on_tpu = bool(f.tpu)
+  options = {'use_bfloat16': on_tpu if f.use_bfloat16 is None
+             else f.use_bfloat16,
+             'jit_compile': on_tpu if f.jit_compile is None
+             else f.jit_compile}
+  if options['jit_compile'] and not devices.can_jit_compile(strategy):
+    raise ValueError(
+        '--jit_compile: TensorFlow cannot compile the steps of '
+        f'{type(strategy).__name__} replicas on CPU devices (an XLA step '
+        'reads one device\'s variables only); use one device, GPUs or TPUs, '
+        'or leave --jit_compile off.')
+  return options
+
+
 def apply_quick_mode(flag_values, epoch_flags):
   """Shrinks the run: QUICK settings plus `epoch_flags` (name -> value).
 
@@ -220,11 +247,20 @@ class Experiment:
     if f.num_cores is not None and f.num_cores != replicas:
       raise ValueError(f'--num_cores={f.num_cores} but the strategy has '
                        f'{replicas} replicas; leave --num_cores unset.')
-    if f.use_bfloat16:
+    accelerator = accelerator_options(f, strategy)
+    if accelerator['use_bfloat16']:
       keras.mixed_precision.set_global_policy('mixed_bfloat16')
     batch = common_flags.global_batch_size(f.per_core_batch_size, replicas)
+    sparsity = configs.SparsityConfig.from_flags(f, batch)
     spec = None if evaluate_only else task.model_spec(f, masked)
     identity = run_identity.make_identity(method, f, batch, spec)
+    identity['effective'] = dict(
+        replicas=replicas, per_replica_batch_size=batch // replicas,
+        learning_rate=common_flags.scaled_learning_rate(
+            f.base_learning_rate, batch),
+        update_interval_steps=sparsity.update_interval_steps
+        if sparsity and sparsity.updater != 'static' else None,
+        **accelerator)
     run_identity.check(f.output_dir, identity)
     write_dir = None if is_chief(strategy) else worker_scratch_dir(strategy)
     check_writable(write_dir or f.output_dir)
@@ -243,19 +279,27 @@ class Experiment:
         ticket_selection=f.ticket_selection,
         corrupted_splits=splits.corrupted,
         corruptions_interval=f.corruptions_interval,
-        trajectory_interval=f.trajectory_interval, write_dir=write_dir)
-    logging.info('%s: %d replicas, global batch %d, base LR %.4g, %s train / '
-                 '%s%d test examples', method, replicas, batch,
-                 config.base_learning_rate,
-                 train.num_examples if train else 'no',
-                 f'{validation.num_examples} validation / ' if validation
-                 else '', test.num_examples)
+        trajectory_interval=f.trajectory_interval, write_dir=write_dir,
+        jit_compile=accelerator['jit_compile'],
+        steps_per_loop=f.steps_per_loop)
+    effective = identity['effective']
+    logging.info(
+        '%s: %d replicas, global batch %d (%d per replica), base LR %.4g, '
+        'ΔT %s steps, bfloat16 %s, XLA %s, steps per loop %s; %s train / '
+        '%s%d test examples', method, replicas, batch,
+        effective['per_replica_batch_size'], config.base_learning_rate,
+        effective['update_interval_steps'] or '-',
+        'on' if accelerator['use_bfloat16'] else 'off',
+        'on' if accelerator['jit_compile'] else 'off',
+        f.steps_per_loop or 'auto (at most 30 s)',
+        train.num_examples if train else 'no',
+        f'{validation.num_examples} validation / ' if validation else '',
+        test.num_examples)
     return cls(
         strategy, config, f, splits.ood, splits.corrupted, identity,
         task=task, model_spec=spec, model_options=task.model_options(f),
-        sparsity=configs.SparsityConfig.from_flags(f, batch),
-        extra_test_splits=splits.extra_test,
-        loss_fn=(train_loop.label_smoothing_loss(f.label_smoothing)
+        sparsity=sparsity, extra_test_splits=splits.extra_test,
+        loss_fn=(train_step.label_smoothing_loss(f.label_smoothing)
                  if 'label_smoothing' in f else None),
         dense_epochs=f.dense_epochs,
         lr_decay_epochs=tuple(f.lr_decay_epochs),
@@ -333,7 +377,9 @@ class Experiment:
                    interval, s.update_interval, s.drop_fraction,
                    s.drop_fraction_schedule)
       return hook_lib.SparsityHook(model, updater, schedule, loss_fn,
-                                   optimizer, self.strategy)
+                                   optimizer, self.strategy,
+                                   jit_compile=self.config.jit_compile and
+                                   not devices.is_tpu(self.strategy))
 
     return build
 

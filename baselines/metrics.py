@@ -176,15 +176,14 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     confidence = tf.reduce_max(probs, axis=-1)
     correct = tf.cast(tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int64),
                                tf.cast(labels, tf.int64)), tf.float32)
-    bins = tf.minimum(tf.cast(confidence * self.num_bins, tf.int32),
-                      self.num_bins - 1)
-    self.counts.assign_add(tf.math.bincount(bins, minlength=self.num_bins,
-                                            maxlength=self.num_bins,
-                                            dtype=tf.float32))
-    self.correct.assign_add(tf.math.unsorted_segment_sum(correct, bins,
-                                                         self.num_bins))
-    self.confidence.assign_add(tf.math.unsorted_segment_sum(
-        confidence, bins, self.num_bins))
+    # Clipped: a non-finite step (stopped by the loop) must not fail here.
+    bins = tf.clip_by_value(tf.cast(confidence * self.num_bins, tf.int32), 0,
+                            self.num_bins - 1)
+    in_bin = tf.one_hot(bins, self.num_bins, dtype=tf.float32)
+    self.counts.assign_add(tf.reduce_sum(in_bin, axis=0))
+    self.correct.assign_add(tf.reduce_sum(in_bin * correct[:, None], axis=0))
+    self.confidence.assign_add(tf.reduce_sum(in_bin * confidence[:, None],
+                                             axis=0))
 
   def result(self):
     total = tf.reduce_sum(self.counts)

@@ -4,12 +4,14 @@ Imported only by the tools that draw (diversity, trajectories, sweeps),
 so the training binaries do not load matplotlib.
 """
 
-import os
+import io
 
 import matplotlib
 
 matplotlib.use('Agg')  # Files only; no display needed.
 from matplotlib import pyplot  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+from baselines import files  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def figure(width=6.0, height=4.5):
@@ -18,9 +20,11 @@ def figure(width=6.0, height=4.5):
 
 
 def save(fig, path):
-  """Writes `fig` as a PNG at `path` (directories made) and closes it."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  """Writes `fig` as a PNG at `path` (any TF filesystem; directories made)
+  and closes it."""
   fig.tight_layout()
-  fig.savefig(path, dpi=120)
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format='png', dpi=120)
   pyplot.close(fig)
+  files.write_bytes_atomic(path, buffer.getvalue(), make_dirs=True)
   return path

@@ -2,18 +2,20 @@
 
 Cloud TPUs and preemptible VMs announce a preemption with SIGTERM some
 seconds before the machine goes. A Python signal handler would only run
-when the whole-epoch `tf.function` returns, so `PreemptionNotice` has the
+when the compiled training loop returns, so `PreemptionNotice` has the
 interpreter's C-level handler write the signal to a socket
 (`signal.set_wakeup_fd`, whichever thread receives it) and a watcher thread
-set a variable that the compiled step loop reads after every step. The
-training loop then saves a checkpoint of the partial epoch and exits with
-`EXIT_CODE`; a restart resumes at that step (`train_loop.Run`).
+set a variable, which the host reads after each compiled loop
+(`host_loops`: within about 30 s by default). The training loop then saves
+a checkpoint of the partial epoch and exits with `EXIT_CODE`; a restart
+resumes at that step (`train_loop.Run`).
 """
 
 import os
 import signal
 import socket
 import threading
+import time
 
 import tensorflow as tf
 
@@ -84,5 +86,10 @@ def test_sigterm_step():
 
 
 def send_sigterm():
-  """Sends this process a real SIGTERM (for tests, from inside a step)."""
+  """Sends this process a real SIGTERM (for tests, from inside a loop) and
+  waits until the watcher has recorded it, so that the test's notice is
+  answered at the end of the loop it arrived in."""
   os.kill(os.getpid(), signal.SIGTERM)
+  deadline = time.time() + 10.0
+  while not bool(notice().requested.numpy()) and time.time() < deadline:
+    time.sleep(0.01)

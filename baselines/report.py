@@ -15,6 +15,7 @@ stds.
 
 import csv
 import glob
+import io
 import json
 import os
 import sys
@@ -23,7 +24,9 @@ from typing import List
 from absl import app
 from absl import flags
 import numpy as np
+import tensorflow as tf
 
+from baselines import files
 from baselines import run_identity
 
 FLAGS = flags.FLAGS
@@ -71,13 +74,12 @@ def load_run(directory):
     ReportError: naming the directory, if it has no readable metrics.json.
   """
   path = os.path.join(directory, 'metrics.json')
-  if not os.path.isfile(path):
+  if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
     raise ReportError(f'{directory}: no metrics.json (not a finished run '
                       f'directory of these binaries).')
   try:
-    with open(path) as f:
-      run = json.load(f)
-  except (OSError, ValueError) as e:
+    run = files.read_json(path)
+  except (OSError, ValueError, tf.errors.OpError) as e:
     raise ReportError(f'{path}: not readable JSON ({e}).') from e
   if not isinstance(run.get('flags'), dict) or 'metrics' not in run:
     raise ReportError(f'{path}: lacks "metrics" or a "flags" dict (written '
@@ -261,23 +263,23 @@ def build_tables(directories, ood=False, sort='method'):
 
 
 def write_csv(path, tables):
-  with open(path, 'w', newline='') as f:
-    writer = csv.writer(f)
-    for dataset, (rows, columns, _) in tables.items():
-      writer.writerow(['dataset', 'method', 'M', 'S', 'seeds'] + [
-          f'{c}_{part}' for c in columns for part in ('mean', 'std')])
-      for row in rows:
-        writer.writerow([dataset, row['method'], row['m'],
-                         '' if row['s'] is None else row['s'], row['seeds']]
-                        + [('' if row[c][part] is None else row[c][part])
-                           for c in columns for part in ('mean', 'std')])
+  text = io.StringIO(newline='')
+  writer = csv.writer(text)
+  for dataset, (rows, columns, _) in tables.items():
+    writer.writerow(['dataset', 'method', 'M', 'S', 'seeds'] + [
+        f'{c}_{part}' for c in columns for part in ('mean', 'std')])
+    for row in rows:
+      writer.writerow([dataset, row['method'], row['m'],
+                       '' if row['s'] is None else row['s'], row['seeds']]
+                      + [('' if row[c][part] is None else row[c][part])
+                         for c in columns for part in ('mean', 'std')])
+  files.write_text(path, text.getvalue())
 
 
 def write_json(path, tables):
   payload = {dataset: [{k: v for k, v in row.items()} for row in rows]
              for dataset, (rows, _, _) in tables.items()}
-  with open(path, 'w') as f:
-    json.dump(payload, f, indent=1, sort_keys=True)
+  files.write_text(path, json.dumps(payload, indent=1, sort_keys=True))
 
 
 def expand(patterns: List[str]) -> List[str]:
@@ -285,8 +287,8 @@ def expand(patterns: List[str]) -> List[str]:
   nothing is an error)."""
   directories = []
   for pattern in patterns:
-    matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [
-        pattern]
+    matches = (sorted(tf.io.gfile.glob(pattern))
+               if glob.has_magic(pattern) else [pattern])
     if not matches:
       raise ReportError(f'{pattern}: matches no directory.')
     directories += matches

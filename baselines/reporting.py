@@ -17,8 +17,10 @@ from baselines import evaluation
 from baselines import files
 from baselines import run_identity
 from baselines import tickets
+from sparse_layers import ensemble as ensemble_lib
 from sparse_layers import flops
 from sparse_layers import layers as masked_layers
+from sparse_layers.keras_alias import keras
 
 
 def report_members(exp, ensemble_size, masked, method, epochs, histories,
@@ -105,7 +107,8 @@ def format_table(rows):
 
 def evaluate_ensemble(exp, member_probs, labels, members_fn):
   """Test metrics from predictions; corrupted, OOD and extra test sets
-  (ImageNet-A: `imagenet_a/accuracy`, ...) from the members.
+  (ImageNet-A: `imagenet_a/accuracy`, ...) from the members, through the
+  ensemble's mean on the device (`evaluation.Evaluator`).
 
   Args:
     exp: the run's `experiment.Experiment`.
@@ -121,17 +124,14 @@ def evaluate_ensemble(exp, member_probs, labels, members_fn):
                                         exp.config.num_bins)
   if not (exp.corrupted_splits or exp.ood_splits or exp.extra_test_splits):
     return results
-  members = members_fn()
+  evaluator = ensemble_evaluator(exp, members_fn())
   for name, split in exp.extra_test_splits.items():
-    probs, split_labels = ensemble_predict(exp, members, split)
-    results.update(evaluation.model_metrics(probs, split_labels, f'{name}/',
-                                            exp.config.num_bins))
+    results.update(evaluation.prefixed(evaluator.metrics(split), f'{name}/'))
   if exp.corrupted_splits:
-    results.update(evaluation.corrupted_metrics(
-        lambda split: ensemble_predict(exp, members, split),
-        exp.corrupted_splits, exp.config.num_bins))
+    results.update(evaluation.corrupted_metrics(evaluator.metrics,
+                                                exp.corrupted_splits))
   if exp.ood_splits:
-    ood_probs = {name: ensemble_predict(exp, members, split)[0]
+    ood_probs = {name: evaluator.predictions(split)[0]
                  for name, split in exp.ood_splits.items()}
     results.update(evaluation.ood_metrics(np.mean(member_probs, 0),
                                           ood_probs))
@@ -141,9 +141,7 @@ def evaluate_ensemble(exp, member_probs, labels, members_fn):
 def evaluate_members(exp, members, member_names):
   """ensemble.py's report: the restored `members` evaluated as an ensemble,
   written like a run's (summaries/ensemble, metrics.json)."""
-  predictions = [evaluation.predict(m, exp.config.test_split,
-                                    exp.config.global_batch_size,
-                                    exp.config.preprocessing)
+  predictions = [member_evaluator(exp, m).predictions(exp.config.test_split)
                  for m in members]
   results = evaluate_ensemble(exp, [p for p, _ in predictions],
                               predictions[0][1], lambda: members)
@@ -182,12 +180,25 @@ def _restore_members(exp, ticket_paths, model_fn):
   return members
 
 
-def ensemble_predict(exp, members, split):
-  """(mean probabilities, labels) of `members` on a split."""
-  predictions = [evaluation.predict(m, split, exp.config.global_batch_size,
-                                    exp.config.preprocessing)
-                 for m in members]
-  return np.mean([p for p, _ in predictions], 0), predictions[0][1]
+def member_evaluator(exp, model):
+  """An `evaluation.Evaluator` of one member under the run's strategy."""
+  return evaluation.Evaluator(model, exp.strategy,
+                              exp.config.global_batch_size,
+                              exp.config.preprocessing, exp.config.num_bins,
+                              exp.config.jit_compile)
+
+
+def ensemble_evaluator(exp, members):
+  """An `evaluation.Evaluator` of the members' mean probabilities."""
+  with exp.strategy.scope():
+    model = ensemble_lib.ensemble_model(
+        [keras.Model(m.inputs, m.outputs, name=f'member_{i}')
+         for i, m in enumerate(members)])
+  return evaluation.Evaluator(model, exp.strategy,
+                              exp.config.global_batch_size,
+                              exp.config.preprocessing, exp.config.num_bins,
+                              exp.config.jit_compile,
+                              outputs_probabilities=True)
 
 
 def flops_report(exp, model, method, ensemble_size, train_epochs,

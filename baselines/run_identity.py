@@ -29,7 +29,8 @@ NEUTRAL_FLAGS = frozenset({
     'data_dir', 'download_data', 'member_index', 'quick', 'deterministic',
     'eval_on_ood', 'ood_dataset', 'ood_npz', 'corruptions_interval',
     'corrupted_npz_dir', 'cifar100_c_path', 'dense_epochs',
-    'trajectory_interval', 'eval_on_imagenet_a',
+    'trajectory_interval', 'eval_on_imagenet_a', 'steps_per_loop',
+    'jit_compile',
 })
 
 # Identity keys compared on a restart (not 'code_version').

@@ -8,7 +8,8 @@ validation accuracy improves; the best one's epoch and accuracy are
 variables of this module, saved in the run's checkpoint, and the other
 candidates are removed only after a checkpoint that no longer names them is
 saved, so a run resumed from its latest checkpoint always finds its
-candidate. At the phase end the candidate is moved to the ticket directory.
+candidate. At the phase end the candidate is copied to the ticket directory
+(its ticket.json last) and removed.
 """
 
 import os
@@ -83,12 +84,14 @@ class TicketSelector(tf.Module):
 
   def after_save(self):
     """Removes candidates the just-saved checkpoint does not name."""
-    if not tf.io.gfile.exists(self._candidates_dir):
-      return
-    keep = os.path.basename(self._candidate_dir(int(self.best_epoch.numpy())))
-    for name in tf.io.gfile.listdir(self._candidates_dir):
-      if name.rstrip('/') != keep:
-        tf.io.gfile.rmtree(os.path.join(self._candidates_dir, name))
+    keep = self._candidate_dir(int(self.best_epoch.numpy()))
+    written = {os.path.dirname(os.path.relpath(name, self._candidates_dir))
+               .split('/')[0] for name in ticket_files.files_under(
+                   self._candidates_dir)}
+    for name in sorted(written - {''}):
+      candidate = os.path.join(self._candidates_dir, name)
+      if candidate != keep:
+        ticket_files.remove_tree(candidate)
 
   def end_phase(self, phase, write):
     """Writes the phase's ticket: this model, or the best candidate.
@@ -102,8 +105,9 @@ class TicketSelector(tf.Module):
       return
     best_epoch = int(self.best_epoch.numpy())
     candidate = self._candidate_dir(best_epoch)
-    if tf.io.gfile.exists(candidate):
-      ticket_files.replace_dir(candidate, path)
+    if tickets.is_complete(candidate):
+      ticket_files.copy_tree(candidate, path)
+      ticket_files.remove_tree(candidate)
     elif not tickets.is_complete(path):  # Else moved before a restart.
       raise RuntimeError(f'the best-validation candidate {candidate} of '
                          f'{phase.name} is missing.')

@@ -3,16 +3,14 @@
 A ticket directory holds `model-*` (a `tf.train.Checkpoint` of the model,
 masks included), `architecture.json` (the model's Keras JSON),
 `predictions.npz` (test probabilities and labels) and `ticket.json` (index,
-epoch, sparsity, test metrics, model spec). A ticket is written into
-`ticket_i.partial` and renamed, so it appears whole or not at all. It is
-also a library ticket (`sparse_layers.tickets`): `sparse_layers.export`
+epoch, sparsity, test metrics, model spec). `ticket.json` is written last:
+a ticket without it is incomplete (an interrupted write), and the next
+write replaces it. It is also a library ticket (`sparse_layers.tickets`): `sparse_layers.export`
 and `sparse_layers.ensemble.load_ensemble` read it.
 """
 
-import json
 import os
 
-import numpy as np
 import tensorflow as tf
 
 from baselines import files
@@ -30,12 +28,10 @@ def ticket_dir(output_dir, index):
 
 def run_tickets(output_dir):
   """A run directory's complete tickets, in index order."""
-  root = os.path.join(output_dir, TICKETS_DIR)
-  if not tf.io.gfile.isdir(root):
-    return []
-  paths = [os.path.join(root, name) for name in tf.io.gfile.listdir(root)
-           if name.startswith('ticket_') and name[7:].rstrip('/').isdigit()]
-  paths = [p.rstrip('/') for p in paths if is_complete(p)]
+  markers = tf.io.gfile.glob(os.path.join(output_dir, TICKETS_DIR,
+                                          'ticket_*', INFO_FILE))
+  paths = [os.path.dirname(m) for m in markers]
+  paths = [p for p in paths if os.path.basename(p)[7:].isdigit()]
   return sorted(paths, key=lambda p: int(p.rsplit('_', 1)[1]))
 
 
@@ -48,31 +44,31 @@ def _write_model(directory, model):
 
 
 def save_model(path, model):
-  """Writes `tf.train.Checkpoint(model=model)` as `path`/model, atomically."""
-  files.write_dir_atomic(path, lambda d: _write_model(d, model))
+  """Writes `tf.train.Checkpoint(model=model)` as `path`/model (its index
+  file, written last, marks it complete)."""
+  files.write_dir(path, lambda d: None, lambda d: _write_model(d, model))
 
 
 def save(path, model, probs, labels, info):
-  """Writes a ticket (checkpoint, predictions, ticket.json), atomically."""
+  """Writes a ticket (checkpoint, predictions, then ticket.json)."""
 
-  def write(directory):
+  def write_files(directory):
     ticket_files.write_model(directory, model)
-    np.savez(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
-             labels=labels)
-    files.write_json_atomic(os.path.join(directory, INFO_FILE), info)
+    files.write_npz(os.path.join(directory, PREDICTIONS_FILE), probs=probs,
+                    labels=labels)
 
-  files.write_dir_atomic(path, write)
+  files.write_dir(path, write_files, lambda d: files.write_json_atomic(
+      os.path.join(d, INFO_FILE), info))
 
 
 def load_info(path):
-  with tf.io.gfile.GFile(os.path.join(path, INFO_FILE)) as f:
-    return json.load(f)
+  return files.read_json(os.path.join(path, INFO_FILE))
 
 
 def load_predictions(path):
   """(probs, labels) saved with the ticket."""
-  with np.load(os.path.join(path, PREDICTIONS_FILE)) as arrays:
-    return arrays['probs'], arrays['labels']
+  arrays = files.read_npz(os.path.join(path, PREDICTIONS_FILE))
+  return arrays['probs'], arrays['labels']
 
 
 def model_spec(path):

@@ -1,27 +1,32 @@
 """The one training loop shared by every method: phases, tickets, resume.
 
 A run trains one model through a list of `Phase`s (EDST: exploration, then M
-refinements; DST / static / dense: one phase per member). Each epoch is one
-UB-style `tf.function` over `strategy.run` steps; an optional hook (e.g. the
-sparsity hook, which updates masks every ΔT) runs after every step. The
-optimizer (default: SGD with momentum) and the training loss (default: cross
-entropy) are passed in; the LR is a schedule of the optimizer's step over the
-whole plan. A phase with a ticket index ends in a ticket (weights, masks,
-test predictions): the model at the phase's end (Algorithm 1, line 18), or
-with `ticket_selection='best_validation'` the phase's epoch of best
-validation accuracy (the authors' runs). Then the phase-end callbacks run
-(EDST registers its re-exploration, `reexploration.Reexploration`). With a
-validation split, `validation/*` metrics are evaluated every epoch.
-Checkpoints hold the model, optimizer, hook and progress; a restarted run
-resumes from the latest one. A preemption notice (SIGTERM, `preemption`)
-stops the loop at the next step boundary, which is checkpointed before the
-process exits; the restart resumes at that step.
+refinements; DST / static / dense: one phase per member). Training runs in
+compiled loops of `strategy.run` steps (UB style): each loop runs N steps
+(`host_loops`: `steps_per_loop`, or the rest of the epoch within about 30 s)
+and returns to the host once. The step function (default
+`default_train_step`) runs in replica context; with `jit_compile` XLA
+compiles it (TPUs compile it anyway). A hook (the sparsity hook, or gradual
+pruning) takes over the step's `apply_gradients` and updates masks on the
+device, inside the step. The optimizer (default: SGD with momentum) and the
+training loss (default: cross entropy) are passed in; the LR is a schedule
+of the optimizer's step over the whole plan. A phase with a ticket index
+ends in a ticket (weights, masks, test predictions): the model at the
+phase's end (Algorithm 1, line 18), or with
+`ticket_selection='best_validation'` the phase's epoch of best validation
+accuracy (the authors' runs). Then the phase-end callbacks run (EDST
+registers its re-exploration, `reexploration.Reexploration`). Each epoch is
+evaluated on the device (`evaluation.Evaluator`); with a validation split,
+`validation/*` metrics every epoch. Checkpoints hold the model, optimizer,
+hook and progress; a restarted run resumes from the latest one. A
+non-finite loss and a preemption notice (SIGTERM, `preemption`) are checked
+on the host after each loop: a notice stops training at that loop's end,
+which is checkpointed before the process exits; the restart resumes there.
 """
 
+import contextlib
 import dataclasses
-import functools
 import hashlib
-import io
 import json
 import os
 import time
@@ -32,17 +37,21 @@ import numpy as np
 import tensorflow as tf
 
 from baselines import data
+from baselines import devices
 from baselines import evaluation
 from baselines import faults
 from baselines import files
+from baselines import host_loops
 from baselines import metrics as metrics_lib
 from baselines import optimizers
 from baselines import preemption
 from baselines import progress
 from baselines import ticket_selection
+from baselines import train_step
 from sparse_layers import layers as masked_layers
 from sparse_layers import phases as phases_lib
 from sparse_layers import schedules
+from sparse_layers import tickets as ticket_files
 from sparse_layers.keras_alias import keras
 
 
@@ -67,6 +76,8 @@ class RunConfig:
   write_dir: where this process writes (checkpoints, tickets, summaries);
     None: output_dir. A multi-worker run's other workers write to a
     scratch directory and read (resume) from the chief's output_dir.
+  jit_compile: compile the per-replica train and evaluation steps with XLA.
+  steps_per_loop: steps per compiled loop; None: `host_loops`' default.
   """
   output_dir: str
   seed: int
@@ -90,6 +101,8 @@ class RunConfig:
   corruptions_interval: int = -1
   trajectory_interval: int = -1
   write_dir: Optional[str] = None
+  jit_compile: bool = False
+  steps_per_loop: Optional[int] = None
 
   @property
   def writes_to(self):
@@ -117,23 +130,26 @@ class Run:
       model_fn: () -> Keras model (logits), called under the strategy scope.
       phases: the plan.
       run_name: directory name of this run's checkpoints.
-      hook_fn: (model, optimizer, loss_fn) -> a hook with
-        `after_train_step(batch)` (SparsityHook, GradualPruningHook) or None.
+      hook_fn: (model, optimizer, loss_fn) -> a `hook.TrainingHook`
+        (SparsityHook, GradualPruningHook) or None; the step applies its
+        gradients through it (`Run.apply_gradients`).
       init_fn: (model) -> None, after creation and before restoring.
       summary_dir: TensorBoard directory of the per-epoch metrics.
       optimizer_fn: (learning-rate schedule) -> Keras optimizer; default
         SGD with the config's momentum (`optimizers.sgd`).
       loss_fn: (labels, float32 logits) -> the mean training loss of a
         batch (before regularisation); default cross entropy, e.g.
-        `label_smoothing_loss(0.1)` on ImageNet. `train/
+        `train_step.label_smoothing_loss(0.1)` on ImageNet. `train/
         negative_log_likelihood` is the plain NLL either way.
       phase_end_callbacks: callables (run, phase) run after each phase's
         ticket, in order (EDST: `reexploration.Reexploration`); each is
         run once per phase, before the phase-end checkpoint.
       step_fn: (run, batch) -> the batch's loss, one update on one replica
-        (run under `strategy.run` inside the compiled epoch); it must apply
-        exactly one optimizer step and may update `run.train_metrics`.
-        Default `default_train_step`.
+        (run under `strategy.run` inside the compiled loop, compiled by XLA
+        with `jit_compile`); it must apply exactly one optimizer step
+        through `run.apply_gradients` (so that the hook sees it), computing
+        its gradients inside `run.gradient_scope()`, and may update
+        `run.train_metrics`. Default `train_step.default_train_step`.
 
     Raises:
       ValueError: on a ticket selection this config cannot serve.
@@ -155,8 +171,8 @@ class Run:
     # Resumes from run_dir (the chief's); writes to write_run_dir.
     self.run_dir = os.path.join(config.output_dir, run_name)
     self.write_run_dir = os.path.join(config.writes_to, run_name)
-    self.loss_fn = loss_fn or _cross_entropy
-    self._step_fn = step_fn or default_train_step
+    self.loss_fn = loss_fn or train_step.cross_entropy
+    self._step_fn = step_fn or train_step.default_train_step
     self._phase_end_callbacks = list(phase_end_callbacks)
     # Outside the strategy's scope: one plain variable, read by the loop.
     self._preemption = preemption.notice()
@@ -183,9 +199,6 @@ class Run:
       self.completed_phases = tf.Variable(0, dtype=tf.int64, trainable=False)
       # The first optimizer step whose loss was not finite (-1: none).
       self.nonfinite_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
-      self.ticket_selector = ticket_selection.TicketSelector(
-          config.ticket_selection, config.writes_to,
-          os.path.join(self.write_run_dir, 'candidates'), config.method)
       self.train_metrics = {
           'train/loss': keras.metrics.Mean(),
           'train/negative_log_likelihood': keras.metrics.Mean(),
@@ -193,9 +206,13 @@ class Run:
           'train/ece': metrics_lib.ExpectedCalibrationError(config.num_bins),
       }
     # The per-epoch history travels in the checkpoint, so a resumed run's
-    # report holds every epoch, consistent with the restored state.
+    # report holds every epoch, consistent with the restored state. These
+    # host-side variables (a string, float64) stay off the accelerator.
     with tf.device('/cpu:0'):
       self._history_json = tf.Variable('[]', dtype=tf.string, trainable=False)
+      self.ticket_selector = ticket_selection.TicketSelector(
+          config.ticket_selection, config.writes_to,
+          os.path.join(self.write_run_dir, 'candidates'), config.method)
     self.run_name = run_name
     trackables = dict(model=self.model, optimizer=self.optimizer,
                       epoch=self.epoch, completed_phases=self.completed_phases,
@@ -210,9 +227,18 @@ class Run:
         max_to_keep=2)
     self.writer = tf.summary.create_file_writer(
         summary_dir or os.path.join(config.writes_to, 'summaries'))
-    self._train_epoch = self._make_train_epoch()
+    self.evaluator = evaluation.Evaluator(
+        self.model, strategy, config.global_batch_size, config.preprocessing,
+        config.num_bins, config.jit_compile)
+    self._loops = host_loops.LoopSizer(config.steps_per_loop)
+    self.host_loops = 0  # Compiled training loops run by this process.
+    self._train_loop = host_loops.compiled_loop(
+        strategy, devices.compiled(self._replica_step, config.jit_compile,
+                                   strategy), self.optimizer.iterations)
+    self._poll = host_loops.notice_poll(strategy, self._preemption.requested,
+                                        self._multi_worker)
 
-  # --- The update step (UB: whole-epoch tf.function over strategy.run). ---
+  # --- The update step (UB: a compiled loop over strategy.run). ---
 
   def _grow_loss(self, batch):
     """The training loss of a batch: the hook's grow gradient."""
@@ -220,42 +246,34 @@ class Run:
     return self.loss_fn(labels, tf.cast(self.model(images, training=True),
                                         tf.float32))
 
-  def _make_train_epoch(self):
-    step_fn = functools.partial(self._step_fn, self)
-    sigterm_step = preemption.test_sigterm_step()
+  def gradient_scope(self):
+    """The context of the step's forward and backward pass (the hook's)."""
+    if self.hook is None:
+      return contextlib.nullcontext()
+    return self.hook.gradient_scope()
 
-    @tf.function
-    def train_epoch(iterator, num_steps):
-      for _ in tf.range(num_steps):
-        batch = next(iterator)
-        loss = self.strategy.reduce(
-            tf.distribute.ReduceOp.SUM,
-            self.strategy.run(step_fn, args=(batch,)), axis=None)
-        if not tf.math.is_finite(loss):
-          self.nonfinite_step.assign(self.optimizer.iterations)
-          break
-        if self.hook is not None:
-          self.hook.after_train_step(batch)
-        if sigterm_step is not None:  # Tests only: a real SIGTERM.
-          if self.optimizer.iterations == sigterm_step:
-            tf.py_function(preemption.send_sigterm, [], [])
-        if self._preemption_requested():
-          break  # A preemption notice: stop at this step boundary.
+  def apply_gradients(self, grads_and_vars):
+    """The step's one optimizer update (replica context): through the hook
+    when there is one (it sums the gradients over replicas, applies them
+    and updates masks when due), else the optimizer's own."""
+    if self.hook is None:
+      self.optimizer.apply_gradients(grads_and_vars)
+    else:
+      self.hook.apply_gradients(grads_and_vars)
 
-    return train_epoch
+  def _replica_step(self, batch):
+    """One step on one replica; records the first non-finite loss."""
+    loss = self._step_fn(self, batch)
+    context = tf.distribute.get_replica_context()
+    total = context.all_reduce(tf.distribute.ReduceOp.SUM, loss)
+    first = tf.logical_and(self.nonfinite_step < 0,
+                           tf.logical_not(tf.math.is_finite(total)))
+    self.nonfinite_step.assign(tf.where(first, self.optimizer.iterations,
+                                        self.nonfinite_step))
 
   def _preemption_requested(self):
-    """Whether any worker got a preemption notice (a boolean tensor).
-
-    In a multi-worker run every worker asks at the same step, through an
-    all-reduce, so all stop at the same step boundary and save it.
-    """
-    if not self._multi_worker:
-      return self._preemption.requested
-    flags = self.strategy.run(
-        lambda: tf.cast(self._preemption.requested, tf.int32))
-    return self.strategy.reduce(tf.distribute.ReduceOp.SUM, flags,
-                                axis=None) > 0
+    """Whether any worker got a preemption notice (a Python bool)."""
+    return bool(self._poll(tf.constant(0.0))[0])
 
   def _epoch_iterator(self, epoch, skip_steps=0):
     """The epoch's distributed batches, from `skip_steps` on.
@@ -297,8 +315,7 @@ class Run:
     return self._test_predictions[1:]
 
   def _predict(self, split):
-    return evaluation.predict(self.model, split, self.config.global_batch_size,
-                              self.config.preprocessing)
+    return self.evaluator.predictions(split)
 
   def sparsity(self):
     """Overall sparsity over the masked layers (0 for a dense model)."""
@@ -355,12 +372,15 @@ class Run:
       phase_end = phase_start + phase.epochs
       write = self._ticket_writer(phase, on_ticket)
       while self.completed_epochs < phase_end:
-        if _bool(self._preemption_requested()):
+        if self._preemption_requested():
           self._answer_preemption()
         if (self.completed_epochs == phase_start and
             not self._steps_into_epoch()):
           self.ticket_selector.begin_phase()
-        results = self._train_one_epoch(phase, clock)
+        ends_in_ticket = (write is not None and
+                          self.completed_epochs + 1 == phase_end and
+                          not self.ticket_selector.selects_best(phase))
+        results = self._train_one_epoch(phase, clock, ends_in_ticket)
         if write:
           self.ticket_selector.after_epoch(phase, self.completed_epochs,
                                            results, write)
@@ -378,8 +398,7 @@ class Run:
 
   def _save(self):
     self._checkpoint(self.manager, self.completed_epochs)
-    if tf.io.gfile.exists(self._preempted_dir):
-      tf.io.gfile.rmtree(self._preempted_dir)  # Superseded.
+    ticket_files.remove_tree(self._preempted_dir)  # Superseded, if any.
 
   def _checkpoint(self, manager, number):
     """Saves the run's state (history included) with `manager`."""
@@ -409,59 +428,109 @@ class Run:
         f'{self.steps_per_epoch}); saved {path}. A restart with the same '
         f'flags resumes there.')
 
-  def _train_one_epoch(self, phase, clock):
+  def _train_one_epoch(self, phase, clock, ends_in_ticket=False):
+    """Trains and evaluates one epoch; returns its metrics.
+
+    `ends_in_ticket`: the epoch's test predictions will be saved (a phase
+    end), so the test split is evaluated through them.
+    """
     epoch = self.completed_epochs
     lr = float(self.schedule(self.optimizer.iterations))
     last_lr = float(self.schedule(self.optimizer.iterations +
                                   self.steps_per_epoch - 1))
     epoch_start = time.time()
-    done = self._steps_into_epoch()
-    if not done:  # Else resumed inside the epoch: metrics were restored.
+    if not self._steps_into_epoch():  # Else resumed: metrics were restored.
       for metric in self.train_metrics.values():
         metric.reset_state()
-    first_step = _int(self.optimizer.iterations)
-    self._train_epoch(self._epoch_iterator(epoch, done),
-                      tf.constant(self.steps_per_epoch - done, tf.int64))
+    self._train_steps(epoch)
     train_seconds = time.time() - epoch_start
-    if _int(self.nonfinite_step) >= 0:
-      step = _int(self.nonfinite_step)
-      raise NonFiniteLossError(
-          f'non-finite training loss at epoch {epoch + 1} (step '
-          f'{step - first_step + 1} of {self.steps_per_epoch}, global step '
-          f'{step + 1}) of {self.run_dir}; stopped without saving anything: '
-          f'the last good checkpoint is {self.manager.latest_checkpoint}')
-    if self._steps_into_epoch() < self.steps_per_epoch:
-      self._answer_preemption()  # The loop stopped early on a notice.
     self.epoch.assign_add(1)
     results = {k: float(m.result()) for k, m in self.train_metrics.items()}
     results['train/ms_per_example'] = 1000.0 * train_seconds / (
         self.steps_per_epoch * self.config.global_batch_size)
-    test_start = time.time()
-    probs, labels = self.test_predictions()
-    results['test/ms_per_example'] = (1000.0 * (time.time() - test_start) /
-                                      max(len(labels), 1))
-    results.update(evaluation.model_metrics(probs, labels, 'test/',
-                                            self.config.num_bins))
-    interval = self.config.trajectory_interval
-    if interval > 0 and self.completed_epochs % interval == 0:
-      save_trajectory_point(self.config.writes_to, self.run_name,
-                            self.completed_epochs, phase.name, probs)
-    interval = self.config.corruptions_interval
-    if (interval > 0 and self.config.corrupted_splits and
-        self.completed_epochs % interval == 0):
-      results.update(evaluation.corrupted_metrics(
-          self._predict, self.config.corrupted_splits, self.config.num_bins))
-    if self.config.validation_split is not None:
-      probs, labels = self._predict(self.config.validation_split)
-      results.update(evaluation.model_metrics(probs, labels, 'validation/',
-                                              self.config.num_bins))
-    sparsity = self.sparsity()
-    results.update({'train/learning_rate': lr, 'train/sparsity': sparsity})
+    results.update(self._evaluate_epoch(phase, ends_in_ticket))
+    results.update({'train/learning_rate': lr,
+                    'train/sparsity': self.sparsity()})
     with self.writer.as_default():
       for key, value in results.items():
         tf.summary.scalar(key, value, step=epoch + 1)
     self.history.append({'epoch': epoch + 1, 'phase': phase.name, **results})
     self._log_epoch(phase, epoch, results, epoch_start, clock, last_lr)
+    return results
+
+  def _train_steps(self, epoch):
+    """The epoch's remaining steps, in compiled loops (`host_loops`).
+
+    After each loop the host checks for a non-finite loss (raises
+    NonFiniteLossError, saving nothing) and for a preemption notice (answers
+    it at this step unless the epoch is done: then at the next epoch start).
+    """
+    first_step = _int(self.optimizer.iterations)
+    iterator = self._epoch_iterator(epoch, self._steps_into_epoch())
+    while self._steps_into_epoch() < self.steps_per_epoch:
+      steps = self._loops.next_size(self.steps_per_epoch -
+                                    self._steps_into_epoch())
+      start = time.time()
+      self._train_loop(iterator, tf.constant(steps, tf.int64))
+      self.host_loops += 1
+      nonfinite = _int(self.nonfinite_step)  # Waits for the loop's end.
+      if nonfinite >= 0:
+        raise NonFiniteLossError(
+            f'non-finite training loss at epoch {epoch + 1} (step '
+            f'{nonfinite - first_step + 1} of {self.steps_per_epoch}, global '
+            f'step {nonfinite + 1}) of {self.run_dir}; stopped without saving '
+            f'anything: the last good checkpoint is '
+            f'{self.manager.latest_checkpoint}')
+      self._check_hook_steps()
+      requested, seconds = self._poll(tf.constant(time.time() - start,
+                                                  tf.float32))
+      self._loops.record(steps, float(seconds))
+      if bool(requested) and self._steps_into_epoch() < self.steps_per_epoch:
+        self._answer_preemption()
+
+  def _check_hook_steps(self):
+    """Raises if a step function bypassed `apply_gradients` (the hook must
+    count every optimizer step: its schedule and seeds depend on it)."""
+    if self.hook is None:
+      return
+    hook_step, step = _int(self.hook.step), _int(self.optimizer.iterations)
+    if hook_step != step:
+      raise RuntimeError(
+          f'the sparsity hook counted {hook_step} steps and the optimizer '
+          f'{step}: a step function must apply its update through '
+          f'run.apply_gradients.')
+
+  def _evaluate_epoch(self, phase, ends_in_ticket):
+    """The epoch's test (validation, corrupted) metrics, on the device.
+
+    The test predictions themselves are computed (and the metrics from
+    them) only when they are kept: a trajectory point, or a ticket.
+    """
+    results = {}
+    start = time.time()
+    interval = self.config.trajectory_interval
+    trajectory = interval > 0 and self.completed_epochs % interval == 0
+    if trajectory or ends_in_ticket:
+      probs, labels = self.test_predictions()
+      results.update(evaluation.model_metrics(probs, labels, 'test/',
+                                              self.config.num_bins))
+      if trajectory:
+        save_trajectory_point(self.config.writes_to, self.run_name,
+                              self.completed_epochs, phase.name, probs)
+    else:
+      results.update(evaluation.prefixed(
+          self.evaluator.metrics(self.config.test_split), 'test/'))
+    results['test/ms_per_example'] = (1000.0 * (time.time() - start) /
+                                      self.config.test_split.num_examples)
+    interval = self.config.corruptions_interval
+    if (interval > 0 and self.config.corrupted_splits and
+        self.completed_epochs % interval == 0):
+      results.update(evaluation.corrupted_metrics(
+          self.evaluator.metrics, self.config.corrupted_splits))
+    if self.config.validation_split is not None:
+      results.update(evaluation.prefixed(
+          self.evaluator.metrics(self.config.validation_split),
+          'validation/'))
     return results
 
   def _log_epoch(self, phase, epoch, results, epoch_start, clock, last_lr):
@@ -502,56 +571,6 @@ class Run:
     return next(self._epoch_iterator(self.completed_epochs))
 
 
-def default_train_step(run, batch):
-  """One SGD step of `run` on a replica's batch: `run.loss_fn` plus the
-  model's regularisation losses, gradients summed over replicas by the
-  optimizer; updates the train metrics; returns the loss."""
-  images, labels = batch
-  variables = run.model.trainable_variables
-  with tf.GradientTape() as tape:
-    logits = tf.cast(run.model(images, training=True), tf.float32)
-    data_loss = run.loss_fn(labels, logits)
-    loss = data_loss
-    if run.model.losses:
-      loss += tf.add_n([tf.cast(l, tf.float32) for l in run.model.losses])
-    scaled_loss = loss / run.strategy.num_replicas_in_sync
-  grads = tape.gradient(scaled_loss, variables)
-  run.optimizer.apply_gradients(zip(grads, variables))
-  nll = (data_loss if run.loss_fn is _cross_entropy else
-         _cross_entropy(labels, logits))
-  probs = tf.nn.softmax(logits)
-  run.train_metrics['train/loss'].update_state(loss)
-  run.train_metrics['train/negative_log_likelihood'].update_state(nll)
-  run.train_metrics['train/accuracy'].update_state(labels, probs)
-  run.train_metrics['train/ece'].update_state(labels, probs)
-  return loss
-
-
-def _cross_entropy(labels, logits):
-  """Mean cross entropy of integer labels and logits (the NLL)."""
-  return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-      labels, logits, from_logits=True))
-
-
-def label_smoothing_loss(smoothing):
-  """(labels, logits) -> mean cross entropy with smoothed one-hot targets.
-
-  (1 - ε) NLL + ε mean_k(-log p_k): Keras' `label_smoothing`, the same as
-  the FreeTickets authors' ImageNet `LabelSmoothing` module.
-  """
-  if not 0.0 <= smoothing < 1.0:
-    raise ValueError(f'label smoothing must be in [0, 1), got {smoothing}.')
-  if not smoothing:
-    return _cross_entropy
-
-  def loss(labels, logits):
-    one_hot = tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
-    return tf.reduce_mean(keras.losses.categorical_crossentropy(
-        one_hot, logits, from_logits=True, label_smoothing=smoothing))
-
-  return loss
-
-
 TRAJECTORIES_DIR = 'trajectories'
 PREEMPTED_DIR = 'preempted'
 
@@ -564,11 +583,9 @@ def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):
   """
   directory = os.path.join(output_dir, TRAJECTORIES_DIR, run_name)
   tf.io.gfile.makedirs(directory)
-  path = os.path.join(directory, f'epoch_{epoch:04d}.npz')
-  buffer = io.BytesIO()  # np.savez seeks; GFile writes do not.
-  np.savez(buffer, probs=probs.astype(np.float32), phase=phase_name,
-           epoch=epoch)
-  files.write_bytes_atomic(path, buffer.getvalue())
+  files.write_npz(os.path.join(directory, f'epoch_{epoch:04d}.npz'),
+                  probs=probs.astype(np.float32), phase=phase_name,
+                  epoch=epoch)
 
 
 def num_workers(strategy):
@@ -578,10 +595,6 @@ def num_workers(strategy):
     return 1
   spec = strategy.cluster_resolver.cluster_spec().as_dict()
   return max(1, len(spec.get('worker', [])) + len(spec.get('chief', [])))
-
-
-def _bool(variable):
-  return bool(variable.numpy())
 
 
 def _int(variable):

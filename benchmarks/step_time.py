@@ -1,19 +1,22 @@
-r"""Train-step time of a masked model vs the same dense model, side by side.
+r"""Train-step, mask-update and evaluation speed, graph vs XLA, side by side.
 
-Both models are built from the same architecture (masked: MaskedConv2D /
-MaskedDense at the given sparsity, with the SparsityHook counting steps in the
-loop; dense: plain Keras layers) and trained with the same UB-style
-whole-loop `tf.function` on one fixed in-memory batch. Rounds interleave
-dense and masked so that machine noise hits both. Also timed: one RigL update
-(dense gradient + drop/grow of every layer), in units of masked train steps,
-and the number of traces of the masked train function after updates.
+One run measures, on the same machine and in interleaved rounds (so that
+machine noise hits every variant alike):
+  - the train step of a dense and of a masked WRN (masked: MaskedConv2D /
+    MaskedDense at the given sparsity, its gradients applied through the
+    SparsityHook as the binaries do, no update due), each as a TF graph and
+    compiled by XLA (`jit_compile=True`), in loops of `--steps` steps;
+  - one RigL update of every layer (drop by magnitude, grow by the step's
+    dense gradient: three sorts a layer), in units of masked train steps;
+  - evaluation (`evaluation.Evaluator.metrics`: the UB metrics accumulated
+    on the device) in images per second, against training's.
+Medians over `--rounds` rounds; ratios of medians.
 
-  python -m benchmarks.step_time                       # WRN-16-4, batch 128
-  python -m benchmarks.step_time --inactive_gradient=zero  # RigL's gradient
-  python -m benchmarks.step_time --momentum_style=keras    # Keras' SGD
-  python -m benchmarks.step_time --depth=28 --width=10 # WRN-28-10 (GPU)
+  python -m benchmarks.step_time                        # WRN-16-4, batch 128
+  python -m benchmarks.step_time --depth=28 --width=10  # WRN-28-10 (GPU)
 """
 
+import contextlib
 import statistics
 import time
 
@@ -23,6 +26,8 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from baselines import data
+from baselines import evaluation
 from baselines import optimizers
 from sparse_layers import hook as hook_lib
 from sparse_layers import models
@@ -36,62 +41,95 @@ flags.DEFINE_integer('width', 4, 'WRN width multiplier.')
 flags.DEFINE_integer('batch_size', 128, 'Batch size.')
 flags.DEFINE_integer('num_classes', 10, 'Classes.')
 flags.DEFINE_float('sparsity', 0.8, 'Sparsity of the masked model.')
-flags.DEFINE_integer('steps', 3, 'Train steps per timed chunk.')
-flags.DEFINE_integer('rounds', 4, 'Interleaved dense/masked rounds.')
-flags.DEFINE_integer('update_repeats', 3, 'Timed RigL updates.')
+flags.DEFINE_integer('steps', 3, 'Train steps per timed loop.')
+flags.DEFINE_integer('rounds', 5, 'Interleaved rounds.')
+flags.DEFINE_integer('eval_examples', 1024, 'Images per timed evaluation.')
 flags.DEFINE_enum('inactive_gradient', 'dense', ['dense', 'zero'],
                   'The masked layers\' gradient of inactive weights.')
-flags.DEFINE_enum('momentum_style', 'pytorch',
-                  list(optimizers.MOMENTUM_STYLES),
-                  'SGD momentum formulation (as the binaries\' flag).')
 FLAGS = flags.FLAGS
 
 
 class _Trainer:
-  """One model, its optimizer and a compiled n-step train loop."""
+  """One model, its optimizer, a loop of n steps and (masked) its update."""
 
-  def __init__(self, masked, batch):
+  def __init__(self, masked, jit_compile, batch):
     self.model = models.wide_resnet((32, 32, 3), FLAGS.depth, FLAGS.width,
                                     FLAGS.num_classes, l2=2.5e-4,
                                     masked=masked,
                                     inactive_gradient=FLAGS.inactive_gradient)
     # The binaries' default optimizer: plain momentum, PyTorch's formulation.
-    self.optimizer = optimizers.sgd(0.1, momentum=0.9, nesterov=False,
-                                    style=FLAGS.momentum_style)
+    self.optimizer = optimizers.sgd(0.1, momentum=0.9)
     self.optimizer.build(self.model.trainable_variables)
     self.hook = None
     if masked:
       sparse_init.sparsify(self.model, FLAGS.sparsity, seed=0)
-      # ΔT beyond the benchmark: the loop pays the hook's step counting only.
+      # ΔT beyond the benchmark: the loop pays the hook's step alone.
       self.hook = hook_lib.SparsityHook(
           self.model, updaters.RigLUpdater(),
-          schedules.ConstantDropFraction(0.5, 10**9), self.loss, self.optimizer)
-      self.update = tf.function(lambda: self.hook.reexplore(batch, 0.5))
+          schedules.ConstantDropFraction(0.5, 10**9), self.loss,
+          self.optimizer)
+    self.batch = batch
+    step = tf.function(self.step, jit_compile=jit_compile)
 
     @tf.function
     def train_steps(n):
       for _ in tf.range(n):
-        with tf.GradientTape() as tape:
-          loss = self.loss(batch) + tf.add_n(self.model.losses)
-        grads = tape.gradient(loss, self.model.trainable_variables)
-        self.optimizer.apply_gradients(
-            zip(grads, self.model.trainable_variables))
-        if self.hook is not None:
-          self.hook.after_train_step(batch)
+        step()
 
     self.train_steps = train_steps
+    if masked:
+      layers = self.hook.masked_layers
+      grads = self.kernel_gradients()
+      self.update = tf.function(
+          lambda: self.hook.updater.update(layers, 0.5, tf.constant(1),
+                                           grads, self.optimizer),
+          jit_compile=jit_compile)
 
   def loss(self, batch):
     x, y = batch
     return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
         y, self.model(x, training=True), from_logits=True))
 
+  def step(self):
+    with (self.hook.gradient_scope() if self.hook else
+          contextlib.nullcontext()):
+      with tf.GradientTape() as tape:
+        loss = self.loss(self.batch) + tf.add_n(self.model.losses)
+    variables = self.model.trainable_variables
+    grads = zip(tape.gradient(loss, variables), variables)
+    if self.hook is None:
+      self.optimizer.apply_gradients(grads)
+    else:
+      self.hook.apply_gradients(grads)
+
+  def kernel_gradients(self):
+    """The step's dense kernel gradients (what an update grows by)."""
+    with self.hook.gradient_scope():
+      with tf.GradientTape() as tape:
+        loss = self.loss(self.batch)
+    return tape.gradient(loss, [l.kernel for l in self.hook.masked_layers])
+
   def time_steps(self, n):
     start = time.perf_counter()
     self.train_steps(tf.constant(n))
-    # Reading a variable waits for the loop to finish on any device.
-    self.optimizer.iterations.numpy()
+    self.optimizer.iterations.numpy()  # Waits for the loop on any device.
     return (time.perf_counter() - start) / n
+
+  def time_update(self):
+    start = time.perf_counter()
+    self.update().numpy()
+    return time.perf_counter() - start
+
+
+def _eval_split(n):
+  rng = np.random.default_rng(1)
+  x = rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8)
+  y = rng.integers(0, FLAGS.num_classes, n)
+  return data.Split('random', tf.data.Dataset.from_tensor_slices((x, y)), n)
+
+
+def _median_ms(values):
+  return 1e3 * statistics.median(values)
 
 
 def main(argv):
@@ -104,32 +142,60 @@ def main(argv):
             tf.config.list_logical_devices('CPU'))[0].name
   print(f'WRN-{FLAGS.depth}-{FLAGS.width}, batch {FLAGS.batch_size}, '
         f'sparsity {FLAGS.sparsity} (ERK), device {device}')
-  dense, masked = _Trainer(False, batch), _Trainer(True, batch)
-  for trainer in (dense, masked):  # Trace and warm up.
+  names = [(compiled, masked) for compiled in (False, True)
+           for masked in (False, True)]
+  trainers = {name: _Trainer(name[1], name[0], batch) for name in names}
+  steps, updates = {name: [] for name in names}, {False: [], True: []}
+  for trainer in trainers.values():  # Trace, compile and warm up.
     trainer.time_steps(1)
-  ratios = []
+    if trainer.hook:
+      trainer.time_update()
   for round_index in range(FLAGS.rounds):
-    dense_time = dense.time_steps(FLAGS.steps)
-    masked_time = masked.time_steps(FLAGS.steps)
-    ratios.append(masked_time / dense_time)
-    print(f'round {round_index + 1}: dense {dense_time * 1e3:.1f} ms/step, '
-          f'masked {masked_time * 1e3:.1f} ms/step, ratio {ratios[-1]:.3f}')
-  masked.update()  # Trace.
-  update_times = []
-  for _ in range(FLAGS.update_repeats):
-    start = time.perf_counter()
-    masked.update().numpy()
-    update_times.append(time.perf_counter() - start)
-  step_time = masked.time_steps(FLAGS.steps)
-  traces = masked.train_steps.experimental_get_tracing_count()
-  update_in_steps = statistics.median(update_times) / step_time
-  print(f'masked/dense step time: median {statistics.median(ratios):.3f} '
-        f'(min {min(ratios):.3f}, max {max(ratios):.3f}, {FLAGS.rounds} '
-        f'rounds of {FLAGS.steps} steps)')
-  print(f'one RigL update: {statistics.median(update_times) * 1e3:.1f} ms = '
-        f'{update_in_steps:.2f} masked train steps')
-  print(f'masked train function traces after {FLAGS.update_repeats + 1} '
-        f'updates: {traces}')
+    for name, trainer in trainers.items():
+      steps[name].append(trainer.time_steps(FLAGS.steps))
+      if trainer.hook:
+        updates[name[0]].append(trainer.time_update())
+    print(f'round {round_index + 1}: ' + ', '.join(
+        f'{"XLA" if c else "graph"} {"masked" if m else "dense"} '
+        f'{steps[(c, m)][-1] * 1e3:.0f} ms' for c, m in names))
+  split = _eval_split(FLAGS.eval_examples)
+  evals = {}
+  for compiled in (False, True):
+    trainer = trainers[(compiled, True)]
+    evaluator = evaluation.Evaluator(
+        trainer.model, tf.distribute.get_strategy(), FLAGS.batch_size,
+        data.PREPROCESSING['cifar10'], jit_compile=compiled)
+    evaluator.metrics(split)  # Trace and compile.
+    times = []
+    for _ in range(3):
+      start = time.perf_counter()
+      evaluator.metrics(split)
+      times.append(time.perf_counter() - start)
+    evals[compiled] = FLAGS.eval_examples / statistics.median(times)
+  print(f'\n| measure ({FLAGS.rounds} rounds, medians) | graph | XLA |')
+  print('| --- | ---: | ---: |')
+  for label, masked in (('dense train step', False),
+                        ('masked train step', True)):
+    print(f'| {label} (ms) | ' + ' | '.join(
+        f'{_median_ms(steps[(c, masked)]):.0f}' for c in (False, True)) +
+          ' |')
+  ratio = {c: statistics.median(steps[(c, True)]) /
+              statistics.median(steps[(c, False)]) for c in (False, True)}
+  print('| masked / dense step time | ' + ' | '.join(
+      f'{ratio[c]:.3f}' for c in (False, True)) + ' |')
+  print('| one RigL update, in masked train steps | ' + ' | '.join(
+      f'{statistics.median(updates[c]) / statistics.median(steps[(c, True)]):.2f}'
+      for c in (False, True)) + ' |')
+  train_rate = {c: FLAGS.batch_size / statistics.median(steps[(c, True)])
+                for c in (False, True)}
+  print('| masked training (images/s) | ' + ' | '.join(
+      f'{train_rate[c]:.0f}' for c in (False, True)) + ' |')
+  print('| evaluation (images/s) | ' + ' | '.join(
+      f'{evals[c]:.0f}' for c in (False, True)) + ' |')
+  print('| evaluation / training throughput | ' + ' | '.join(
+      f'{evals[c] / train_rate[c]:.2f}' for c in (False, True)) + ' |')
+  print('| XLA / graph masked step time | | ' +
+        f'{statistics.median(steps[(True, True)]) / statistics.median(steps[(False, True)]):.3f} |')
 
 
 if __name__ == '__main__':

@@ -141,7 +141,7 @@ class EdstCallback(hook_lib.SparsityCallback):
                        f'steps per epoch.')
     step = self.optimizer_step()
     existing = sorted(p for p in self.ticket_paths()
-                      if tf.io.gfile.exists(p))
+                      if ticket_files.files_under(p))
     if step == 0 and existing:
       raise ValueError(f'{self.ticket_dir} already holds tickets of another '
                        f'run ({", ".join(existing)}); pass an empty '

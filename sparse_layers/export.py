@@ -268,7 +268,7 @@ def export(ticket_dirs, output_dir, dtype='float32'):
     tickets.TicketError: naming a missing, incomplete or mismatched ticket.
     ValueError: if output_dir holds files.
   """
-  if tf.io.gfile.exists(output_dir) and tf.io.gfile.listdir(output_dir):
+  if ticket_files.files_under(output_dir):
     raise ValueError(f'--output {output_dir} is not empty; export writes '
                      f'into a new or empty directory.')
   members = ensemble_lib.load_members(ticket_dirs)

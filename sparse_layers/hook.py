@@ -1,26 +1,43 @@
-"""Drives mask updates from a training loop: `SparsityHook` and a callback.
+"""Drives mask changes from a training loop: `SparsityHook` and a callback.
 
-Custom loops (UB style, a whole-epoch `tf.function` with `strategy.run`) call
-`hook.after_train_step(batch)` after each `strategy.run(step_fn, ...)`, in
-cross-replica context:
+In a custom loop (UB style: a compiled loop of `strategy.run` steps) the hook
+takes over the step's `optimizer.apply_gradients`, in replica context, so
+that the whole step, mask updates included, is one compiled program on each
+replica (XLA with `jit_compile=True`; TPUs compile it anyway):
+
+    def step_fn(batch):                              # replica context
+      with sparsity_hook.gradient_scope():           # dense kernel gradients
+        with tf.GradientTape() as tape:
+          loss = per_replica_mean_loss(batch) / strategy.num_replicas_in_sync
+      grads = tape.gradient(loss, model.trainable_variables)
+      sparsity_hook.apply_gradients(zip(grads, model.trainable_variables))
 
     @tf.function
-    def train_epoch(iterator):
-      for _ in tf.range(steps_per_epoch):
-        batch = next(iterator)
-        strategy.run(step_fn, args=(batch,))
-        hook.after_train_step(batch)
+    def train_loop(iterator, num_steps):
+      for _ in tf.range(num_steps):
+        strategy.run(step_fn, args=(next(iterator),))
 
-The hook counts optimizer steps in a checkpointable variable and, on the
-schedule's update steps (Algorithm 2, line 6), computes the dense gradient of
-`loss_fn` on the current batch (after that step's weight update), sums it over
-replicas and calls the updater. Mask changes are variable assignments, so the
-compiled train step is never retraced. `reexplore(batch, q)` is EDST's large
-re-exploration (Algorithm 1, line 20): the same update with fraction q.
+`apply_gradients` sums the gradients over replicas, applies them (a layer
+with `inactive_gradient='zero'` gets its kernel gradient masked), counts the
+step in a checkpointable variable and, on the schedule's update steps
+(Algorithm 2, line 6), updates the masks with the step's summed dense
+kernel gradients: the gradient of the step's own backward pass, taken
+before its weight update, as the FreeTickets authors' code does (the drop
+uses the updated weights). Every replica computes the same masks from the
+same summed gradients and assigns its own copy, so nothing leaves the
+device, and mask changes are variable assignments: the compiled step is
+never retraced. `reexplore(batch, q)` is EDST's large re-exploration
+(Algorithm 1, line 20): the same update with fraction q, on the dense
+gradient of `batch`.
 
-`model.fit` users add `SparsityCallback(hook, grow_data)` instead; it takes the
-grow gradient's batch from `grow_data` (a separate batch, as RigL's TF code).
+`after_train_step(batch)` is the cross-replica form, called after
+`strategy.run(step_fn, ...)`: on update steps it computes the dense
+gradient of `batch` (after the step's update). `model.fit` users add
+`SparsityCallback(hook, grow_data)`, which uses it with a separate batch
+(as RigL's TF code).
 """
+
+import contextlib
 
 import tensorflow as tf
 
@@ -28,19 +45,95 @@ from sparse_layers import layers as masked
 from sparse_layers import schedules
 from sparse_layers.keras_alias import keras
 
+_SUM = tf.distribute.ReduceOp.SUM
 
-class SparsityHook(tf.Module):
-  """Counts steps and fires mask updates; its `step` is checkpointable.
 
-  Create it under the strategy's scope (like the model and optimizer) and put
-  it in the checkpoint: `tf.train.Checkpoint(model=..., optimizer=...,
-  sparsity_hook=hook)`. The schedule position is a function of `step`, and the
-  updater's random choices are seeded by it, so a resumed run continues
-  exactly.
+class TrainingHook(tf.Module):
+  """Base of the hooks: counts optimizer steps, changes masks on the device.
+
+  Create it under the strategy's scope (like the model and optimizer) and
+  put it in the checkpoint: `tf.train.Checkpoint(model=..., optimizer=...,
+  sparsity_hook=hook)`. Subclasses give `_on_step(step, kernel_gradients)`
+  (in replica context, compilable) and `_on_batch(step, batch)` (the
+  cross-replica form).
+  """
+
+  def __init__(self, model, optimizer=None, strategy=None, name=None):
+    super().__init__(name=name)
+    self._layers = masked.masked_layers(model)
+    if not self._layers:
+      raise ValueError('the model has no MaskedConv2D / MaskedDense layers.')
+    self._optimizer = optimizer
+    self._strategy = strategy or tf.distribute.get_strategy()
+    self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
+
+  @property
+  def masked_layers(self):
+    return list(self._layers)
+
+  def gradient_scope(self):
+    """The context of the step's forward and backward pass (see subclasses)."""
+    return contextlib.nullcontext()
+
+  def apply_gradients(self, grads_and_vars):
+    """One optimizer step with gradients summed over replicas, then the
+    hook's step (replica context; the gradients are per replica, as for
+    `optimizer.apply_gradients`).
+
+    Returns:
+      The dense kernel gradients summed over replicas, in
+      `masked_layers` order (None where a kernel had none).
+
+    Raises:
+      ValueError: in cross-replica context, or without an optimizer.
+    """
+    if self._optimizer is None:
+      raise ValueError(f'{type(self).__name__}.apply_gradients needs the '
+                       f'optimizer: pass optimizer= to the hook.')
+    context = tf.distribute.get_replica_context()
+    if context is None:
+      raise ValueError('apply_gradients runs in replica context (inside '
+                       'strategy.run); in cross-replica code call '
+                       'after_train_step(batch) after the step instead.')
+    pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+    summed = context.all_reduce(_SUM, [g for g, _ in pairs])
+    by_variable = {v.ref(): g for g, (_, v) in zip(summed, pairs)}
+    kernel_grads = [by_variable.get(l.kernel.ref()) for l in self._layers]
+    masks = {l.kernel.ref(): l.mask for l in self._layers
+             if l.inactive_gradient == 'zero'}
+    applied = [(g * tf.cast(masks[v.ref()], g.dtype) if v.ref() in masks
+                else g, v) for g, (_, v) in zip(summed, pairs)]
+    # Summed here: the optimizer must not sum again (both Keras APIs).
+    self._optimizer.apply_gradients(applied,
+                                    experimental_aggregate_gradients=False)
+    self._on_step(self.step.assign_add(1), kernel_grads)
+    return kernel_grads
+
+  def after_train_step(self, batch=None):
+    """Counts one optimizer step (cross-replica context, after the step)."""
+    self._on_batch(self.step.assign_add(1), batch)
+
+  def _on_step(self, step, kernel_gradients):
+    raise NotImplementedError
+
+  def _on_batch(self, step, batch):
+    raise NotImplementedError
+
+  def _run_on_replicas(self, fn, *args):
+    """fn(*args) on every replica; replica 0's result (all are equal)."""
+    results = self._strategy.run(fn, args=args)
+    return self._strategy.experimental_local_results(results)[0]
+
+
+class SparsityHook(TrainingHook):
+  """Counts steps and fires DST mask updates; its `step` is checkpointable.
+
+  The schedule position is a function of `step`, and the updater's random
+  choices are seeded by it, so a resumed run continues exactly.
   """
 
   def __init__(self, model, updater, schedule, loss_fn=None, optimizer=None,
-               strategy=None, name='sparsity_hook'):
+               strategy=None, name='sparsity_hook', jit_compile=False):
     """Creates the hook.
 
     Args:
@@ -48,42 +141,46 @@ class SparsityHook(tf.Module):
       updater: a `MaskUpdater`.
       schedule: a `DropFractionSchedule`.
       loss_fn: `loss_fn(batch) -> scalar loss` (per replica), for the dense
-        grow gradient; required when `updater.needs_gradient`. If it calls
-        the model with training=True, BatchNorm's moving statistics see that
-        batch once more per update.
-      optimizer: the optimizer whose slots are zeroed for dropped weights.
+        gradient of `reexplore` and `after_train_step`; required when
+        `updater.needs_gradient`. If it calls the model with training=True,
+        BatchNorm's moving statistics see that batch once more.
+      optimizer: the optimizer of `apply_gradients`, whose slots are zeroed
+        for dropped weights of layers with inactive_gradient='zero'.
       strategy: defaults to the current `tf.distribute` strategy.
       name: module name.
+      jit_compile: compile each replica's part of `reexplore` and
+        `after_train_step` (the dense gradient, the update) with XLA: one
+        device or GPUs (TPUs compile it anyway).
     """
-    super().__init__(name=name)
+    super().__init__(model, optimizer, strategy, name)
     if updater.needs_gradient and loss_fn is None:
       raise ValueError(f'{type(updater).__name__} grows by gradient: pass '
                        'loss_fn(batch) -> loss to SparsityHook.')
-    self._layers = masked.masked_layers(model)
-    if not self._layers:
-      raise ValueError('the model has no MaskedConv2D / MaskedDense layers.')
     self.updater = updater
     self.schedule = schedule
     self._loss_fn = loss_fn
-    self._optimizer = optimizer
-    self._strategy = strategy or tf.distribute.get_strategy()
-    self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
     # Weights (re)grown at 0 by the most recent update.
     self.last_grown = tf.Variable(0, dtype=tf.int32, trainable=False,
                                   name='last_grown')
+    self._replica_update, self._replica_gradients = (
+        self._update, self._dense_gradients)
+    if jit_compile:
+      self._replica_update = tf.function(self._update, jit_compile=True)
+      self._replica_gradients = tf.function(self._dense_gradients,
+                                            jit_compile=True)
+    self._reexplore = tf.function(self._update_from_batch)
 
-  @property
-  def masked_layers(self):
-    return list(self._layers)
-
-  def after_train_step(self, batch):
-    """Counts one optimizer step; updates masks if the schedule says so."""
-    step = self.step.assign_add(1)
-    if self.schedule.is_update_step(step):
-      self._update(batch, self.schedule.drop_fraction(step))
+  def gradient_scope(self):
+    """Dense kernel gradients in the step (`layers.dense_gradient_scope`)
+    when the updater grows by gradient: RigL's grow score (Eq. 2)."""
+    if self.updater.needs_gradient:
+      return masked.dense_gradient_scope()
+    return contextlib.nullcontext()
 
   def reexplore(self, batch, fraction):
     """Drops `fraction` of each layer's active weights and regrows as many.
+
+    Call it in cross-replica context (outside `strategy.run`).
 
     Args:
       batch: the batch for the grow gradient (ignored by SET / static).
@@ -94,32 +191,50 @@ class SparsityHook(tf.Module):
     """
     if isinstance(fraction, (int, float)):
       schedules.check_fraction(fraction, 'reexploration fraction')
-    return self._update(batch, fraction)
+    return self._reexplore(batch, tf.cast(fraction, tf.float32))
 
   def current_drop_fraction(self):
     """The schedule's drop fraction at the current step."""
     return self.schedule.drop_fraction(self.step)
 
-  def _update(self, batch, fraction):
-    gradients = (self._dense_gradients(batch)
-                 if self.updater.needs_gradient else None)
+  def _on_step(self, step, kernel_gradients):
+    def update():
+      return self._update(kernel_gradients, self.schedule.drop_fraction(step))
+
+    tf.cond(self.schedule.is_update_step(step), update,
+            lambda: tf.constant(0, tf.int32))
+
+  def _on_batch(self, step, batch):
+    if self.schedule.is_update_step(step):
+      self._update_from_batch(batch, self.schedule.drop_fraction(step))
+
+  def _update(self, gradients, fraction):
+    """The update on this replica (gradients already summed)."""
+    if self.updater.needs_gradient and any(g is None for g in gradients):
+      raise ValueError(f'{type(self.updater).__name__} needs the dense '
+                       f'gradient of every masked kernel: compute the step '
+                       f'inside hook.gradient_scope().')
     grown = self.updater.update(self._layers, fraction, self.step, gradients,
                                 self._optimizer)
     self.last_grown.assign(grown)
     return grown
 
+  def _update_from_batch(self, batch, fraction):
+    """The update with the dense gradient of `batch` (cross-replica)."""
+    gradients = None
+    if self.updater.needs_gradient:
+      per_replica = self._strategy.run(self._replica_gradients,
+                                       args=(batch,))
+      gradients = [self._strategy.reduce(_SUM, g, axis=None)
+                   for g in per_replica]
+    return self._run_on_replicas(self._replica_update, gradients, fraction)
+
   def _dense_gradients(self, batch):
     kernels = [layer.kernel for layer in self._layers]
-
-    def replica_gradients(batch):
-      with masked.dense_gradient_scope():
-        with tf.GradientTape() as tape:
-          loss = self._loss_fn(batch)
-        return tape.gradient(loss, kernels)
-
-    per_replica = self._strategy.run(replica_gradients, args=(batch,))
-    return [self._strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None)
-            for g in per_replica]
+    with masked.dense_gradient_scope():
+      with tf.GradientTape() as tape:
+        loss = self._loss_fn(batch)
+      return tape.gradient(loss, kernels)
 
 
 class SparsityCallback(keras.callbacks.Callback):

@@ -1,17 +1,19 @@
 """Gradual magnitude pruning (Zhu & Gupta 2017) of masked layers, for LTR.
 
-The sparsity s_t follows tfmot's `PolynomialDecay` (cubic by default: the
-schedule REFERENCE.md section 4 asks for). At each of its pruning steps every
+The sparsity s_t follows tfmot's `PolynomialDecay` (cubic by default, Zhu &
+Gupta's schedule). At each of its pruning steps every
 masked layer keeps its round((1 - s_t) n) largest-magnitude active weights
 (uniform sparsity across layers, as Zhu & Gupta); pruned weights and their
-optimizer slots are zeroed, and masks only shrink. `after_train_step` has the
-same interface as `SparsityHook`, so the training loop drives both alike.
+optimizer slots are zeroed, and masks only shrink. It is a
+`hook.TrainingHook` like `SparsityHook`, so the training loop drives both
+alike.
 """
 
 import tensorflow as tf
 import tensorflow_model_optimization as tfmot
 
-from sparse_layers import layers as masked
+from sparse_layers import counts
+from sparse_layers import hook
 from sparse_layers import updaters
 
 
@@ -32,45 +34,54 @@ def polynomial_decay(final_sparsity, begin_step, end_step, frequency=100,
       frequency=frequency)
 
 
-class GradualPruningHook(tf.Module):
-  """Prunes masked layers by magnitude on a tfmot pruning schedule."""
+class GradualPruningHook(hook.TrainingHook):
+  """Prunes masked layers by magnitude on a tfmot pruning schedule.
 
-  def __init__(self, model, schedule, optimizer=None, name='pruning_hook'):
-    super().__init__(name=name)
-    self._layers = masked.masked_layers(model)
-    if not self._layers:
-      raise ValueError('the model has no MaskedConv2D / MaskedDense layers.')
+  Drive it like `hook.SparsityHook`: `apply_gradients` in the compiled step
+  (replica context; every replica prunes its own copy identically), or
+  `after_train_step()` after the step in cross-replica code.
+  """
+
+  def __init__(self, model, schedule, optimizer=None, strategy=None,
+               name='pruning_hook'):
+    super().__init__(model, optimizer, strategy, name)
     self.schedule = schedule
-    self._optimizer = optimizer
-    self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
 
-  @property
-  def masked_layers(self):
-    return list(self._layers)
+  def _on_step(self, step, kernel_gradients):
+    del kernel_gradients  # Magnitude pruning needs no gradient.
+    should_prune, sparsity = self.schedule(step)
 
-  def after_train_step(self, batch=None):
-    """Counts one optimizer step; prunes if the schedule says so."""
+    def prune():
+      self.prune_to(sparsity)
+      return tf.constant(0)
+
+    tf.cond(should_prune, prune, lambda: tf.constant(0))
+
+  def _on_batch(self, step, batch):
     del batch  # Magnitude pruning needs no data.
-    step = self.step.assign_add(1)
     should_prune, sparsity = self.schedule(step)
     if should_prune:
-      self.prune_to(sparsity)
+      self._run_on_replicas(self.prune_to, sparsity)
 
   def prune_to(self, sparsity):
-    """Keeps round((1 - sparsity) n) largest |w| of each layer's active ones."""
+    """Keeps round((1 - sparsity) n) largest |w| of each layer's active ones.
+
+    The count is exact (`counts.rounded_complement_count`, no float64);
+    ties keep the lowest index.
+    """
     for layer in self._layers:
       shape = layer.mask.shape
-      mask = tf.reshape(tf.convert_to_tensor(layer.mask), [-1])
-      kernel = tf.reshape(tf.convert_to_tensor(layer.kernel), [-1])
-      size = tf.size(mask)
-      keep = tf.cast(tf.round((1.0 - tf.cast(sparsity, tf.float64)) *
-                              tf.cast(size, tf.float64)), tf.int32)
-      keep = tf.minimum(keep, tf.math.count_nonzero(mask, dtype=tf.int32))
+      size = shape.num_elements()
+      mask = tf.reshape(tf.convert_to_tensor(layer.mask), [size])
+      kernel = tf.reshape(tf.cast(tf.convert_to_tensor(layer.kernel),
+                                  tf.float32), [size])
+      keep = tf.minimum(counts.rounded_complement_count(sparsity, size),
+                        tf.math.count_nonzero(mask, dtype=tf.int32))
       scores = tf.where(mask > 0, tf.abs(kernel),
-                        tf.fill(tf.shape(mask), float('-inf')))
+                        tf.fill([size], float('-inf')))
       new_mask = tf.reshape(updaters.top_k_mask(scores, keep, tf.range(size)),
                             shape)
-      layer.mask.assign(new_mask)
-      layer.kernel.assign(layer.kernel * new_mask)
+      layer.mask.assign(tf.cast(new_mask, layer.mask.dtype))
+      layer.kernel.assign(layer.kernel * tf.cast(new_mask, layer.kernel.dtype))
       for slot in updaters.optimizer_slots(self._optimizer, layer.kernel):
         slot.assign(slot * tf.cast(new_mask, slot.dtype))

@@ -7,8 +7,12 @@ A ticket directory holds
   - `model.index` / `model.data-*`: a `tf.train.Checkpoint(model=...)` of its
     weights, masks included;
   - `ticket.json`: what its writer records (index, epoch, sparsity, ...).
-`save` writes all three into `<path>.partial` and renames it, so a ticket
-appears whole or not at all. The binaries' tickets (`baselines/tickets.py`)
+`save` removes any old ticket at `path`, writes the architecture and the
+checkpoint, and `ticket.json` last: a ticket is complete exactly when its
+`ticket.json` exists, so an interrupted write leaves an incomplete ticket,
+which readers refuse and the next write replaces. This needs no directory
+rename, which object stores (gs://) and TF's ram:// lack; every file goes
+through `tf.io.gfile`. The binaries' tickets (`baselines/tickets.py`)
 add test predictions and a model spec to the same layout, so `load` and
 `sparse_layers.export` read both. Functional and Sequential models only:
 a subclassed model has no JSON.
@@ -54,28 +58,59 @@ def _weights_only(model):
   return copy
 
 
-def replace_dir(source, target):
-  """Moves directory `source` to `target`, replacing any old `target`."""
-  if tf.io.gfile.exists(target):
-    tf.io.gfile.rmtree(target)
-  tf.io.gfile.makedirs(os.path.dirname(target))
-  tf.io.gfile.rename(source, target)
+_MAX_DEPTH = 8  # Of the files under a ticket (saved models included).
 
 
-def write_dir_atomic(path, write_fn, before_rename=None):
-  """Fills `path`.partial with write_fn(dir), then renames it to `path`.
+def files_under(path):
+  """Every file below directory `path` (deepest first), on any filesystem.
 
-  A stale `.partial` from an interrupted write is replaced; `before_rename()`
-  (if given) runs between the two (the binaries' crash points).
+  Globs level by level: object stores and ram:// list files, not
+  directories.
   """
-  partial = path + '.partial'
-  if tf.io.gfile.exists(partial):
-    tf.io.gfile.rmtree(partial)
-  tf.io.gfile.makedirs(partial)
-  write_fn(partial)
-  if before_rename is not None:
-    before_rename()
-  replace_dir(partial, path)
+  found = []
+  for depth in range(1, _MAX_DEPTH + 1):
+    found += [name for name in tf.io.gfile.glob(path + '/*' * depth)
+              if not tf.io.gfile.isdir(name)]
+  return sorted(found, key=lambda name: -name.count('/'))
+
+
+def remove_tree(path):
+  """Removes directory `path` and everything below it, if present.
+
+  rmtree where the filesystem has directories (local, gs://); file by file
+  where it has none (ram://, whose rmtree removes only direct children).
+  """
+  if tf.io.gfile.isdir(path):
+    try:
+      tf.io.gfile.rmtree(path)
+    except tf.errors.NotFoundError:
+      pass
+  for name in files_under(path):
+    tf.io.gfile.remove(name)
+
+
+def copy_tree(source, target, last=INFO_FILE):
+  """Copies the files below `source` to `target` (replacing it), the file
+  named `last` at the end (the completeness marker)."""
+  remove_tree(target)
+  names = files_under(source)
+  names.sort(key=lambda name: os.path.basename(name) == last)
+  for name in names:
+    destination = os.path.join(target, os.path.relpath(name, source))
+    tf.io.gfile.makedirs(os.path.dirname(destination))
+    tf.io.gfile.copy(name, destination, overwrite=True)
+
+
+def write_dir(path, write_files, write_marker, before_marker=None):
+  """Replaces directory `path`: removes it, runs write_files(path), then
+  `before_marker()` (if given: the binaries' crash points), and
+  write_marker(path) last (the completeness marker, ticket.json)."""
+  remove_tree(path)
+  tf.io.gfile.makedirs(path)
+  write_files(path)
+  if before_marker is not None:
+    before_marker()
+  write_marker(path)
 
 
 def write_model(directory, model):
@@ -100,6 +135,14 @@ def read_checkpoint(prefix, model, mismatch):
     raise TicketError(f'{mismatch}: {type(e).__name__}: {str(e)[:300]}') from e
 
 
+def write_info(directory, info):
+  """Writes ticket.json (the completeness marker) via a temporary file."""
+  path = os.path.join(directory, INFO_FILE)
+  with tf.io.gfile.GFile(path + '.tmp', 'w') as f:
+    json.dump(info or {}, f, indent=1, sort_keys=True)
+  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+
+
 def save(path, model, info=None):
   """Writes a ticket of `model` at `path`, replacing any older one there.
 
@@ -110,12 +153,8 @@ def save(path, model, info=None):
     info: JSON-serialisable dict for ticket.json.
   """
 
-  def write(directory):
-    write_model(directory, model)
-    with tf.io.gfile.GFile(os.path.join(directory, INFO_FILE), 'w') as f:
-      json.dump(info or {}, f, indent=1, sort_keys=True)
-
-  write_dir_atomic(path, write)
+  write_dir(path, lambda d: write_model(d, model),
+            lambda d: write_info(d, info))
 
 
 def is_complete(path):
@@ -156,10 +195,13 @@ def load(path, name=None):
     The Keras model with the ticket's weights and masks.
 
   Raises:
-    TicketError: naming the ticket, if a file is missing or the checkpoint
-      does not match the architecture.
+    TicketError: naming the ticket, if it is incomplete, a file is missing
+      or the checkpoint does not match the architecture.
   """
   config = architecture(path)
+  if not is_complete(path):
+    raise TicketError(f'ticket {path} is incomplete (no {INFO_FILE}): its '
+                      f'write was interrupted; write it again.')
   if name is not None:
     config['config']['name'] = name
   model = _from_json(json.dumps(config))

@@ -18,11 +18,24 @@ Optimizer slots (momentum) follow the layer's `inactive_gradient`: with
 momentum it accumulated while inactive.
 Subclasses give only the grow score. Ties are broken by a stateless random
 permutation seeded by (seed, step, layer), so every replica and every resumed
-run makes the same choice. Call `update` in cross-replica context: it reads the
-(mirrored) variables once and assigns the same value to every replica.
+run makes the same choice.
+
+Everything compiles under XLA (`tf.function(jit_compile=True)`; TPUs compile
+it anyway): shapes are static (a layer's k largest scores are those of rank
+below k after one full sort, RigL's approach, rather than a `top_k` of
+dynamic size), the tie-breaking permutation is the sort order of stateless
+random integers (Philox, asked for by name: TF's and XLA's default
+algorithms differ), and counts are exact integers without float64
+(`counts.floor_count`). Call `update` in replica context with gradients
+that are already summed over replicas (`SparsityHook` does): each replica
+then computes the same masks from the same values and assigns its own copy,
+so nothing leaves the device. Outside any strategy (eager code, one
+device) it works as well.
 """
 
 import tensorflow as tf
+
+from sparse_layers import counts
 
 _NEG_INF = float('-inf')
 
@@ -63,17 +76,33 @@ def optimizer_slots(optimizer, variable):
   return slots
 
 
-def top_k_mask(scores, k, permutation):
-  """A 0/1 vector with ones at the k largest `scores`.
+def random_permutation(size, seed):
+  """A seeded permutation of range(size), XLA-compilable.
 
-  Ties go to the entry that comes first in `permutation` (a seeded random
-  permutation breaks them at random; `tf.range` keeps the lowest index).
+  The descending sort order of stateless Philox integers (equal draws keep
+  index order), identical for a given seed on every device and run, compiled
+  by XLA or not.
   """
-  _, order = tf.math.top_k(tf.gather(scores, permutation), k=k, sorted=False)
-  indices = tf.gather(permutation, order)
-  return tf.scatter_nd(indices[:, tf.newaxis], tf.ones_like(indices,
-                                                            tf.float32),
-                       tf.shape(scores))
+  keys = tf.random.stateless_uniform([size], seed=seed, minval=0,
+                                     maxval=2**31 - 1, dtype=tf.int32,
+                                     alg='philox')
+  return tf.math.top_k(keys, k=size, sorted=True).indices
+
+
+def top_k_mask(scores, k, permutation):
+  """A 0/1 float32 vector with ones at the k largest `scores` (1-D).
+
+  Every entry is ranked by one full sort, and those of rank below k (a
+  tensor) are chosen, so shapes stay static under XLA. Ties go to the entry
+  that comes first in `permutation` (a seeded random permutation breaks them
+  at random; `tf.range` keeps the lowest index).
+  """
+  size = scores.shape[0]
+  order = tf.math.top_k(tf.gather(scores, permutation), k=size,
+                        sorted=True).indices
+  ranks = tf.scatter_nd(tf.gather(permutation, order)[:, tf.newaxis],
+                        tf.range(size), [size])
+  return tf.cast(ranks < tf.cast(k, tf.int32), tf.float32)
 
 
 class MaskUpdater:
@@ -107,7 +136,8 @@ class MaskUpdater:
       layers: the masked layers.
       drop_fraction: scalar in [0, 1] (tensor or float).
       step: the optimizer step (int tensor), seeds the random choices.
-      gradients: dense kernel gradients in `layers` order, if needed.
+      gradients: dense kernel gradients in `layers` order, summed over
+        replicas, if needed.
       optimizer: whose slots for dropped weights are zeroed.
 
     Returns:
@@ -122,7 +152,8 @@ class MaskUpdater:
     grown = tf.constant(0, tf.int32)
     for index, layer in enumerate(layers):
       gradient = None if gradients is None else gradients[index]
-      seed = tf.random.experimental.stateless_fold_in(step_seed, index)
+      seed = tf.random.experimental.stateless_fold_in(step_seed, index,
+                                                      alg='philox')
       slots = (optimizer_slots(optimizer, layer.kernel)
                if layer.inactive_gradient == 'zero' else [])
       grown += self._update_layer(layer, drop_fraction, seed, gradient, slots)
@@ -130,24 +161,22 @@ class MaskUpdater:
 
   def _update_layer(self, layer, drop_fraction, seed, gradient, slots):
     shape = layer.mask.shape
-    mask = tf.reshape(tf.convert_to_tensor(layer.mask), [-1])
-    kernel = tf.reshape(tf.convert_to_tensor(layer.kernel), [-1])
+    size = shape.num_elements()
+    mask = tf.reshape(tf.convert_to_tensor(layer.mask), [size])
+    kernel = tf.reshape(tf.cast(tf.convert_to_tensor(layer.kernel),
+                                tf.float32), [size])
     if gradient is not None:
-      gradient = tf.reshape(tf.cast(gradient, kernel.dtype), [-1])
-    # Integer count and float64 product: exact past 2^24 weights per layer.
+      gradient = tf.reshape(tf.cast(gradient, tf.float32), [size])
     num_active = tf.math.count_nonzero(mask, dtype=tf.int32)
-    num_drop = tf.cast(
-        tf.floor(tf.cast(drop_fraction, tf.float64) *
-                 tf.cast(num_active, tf.float64)), tf.int32)
+    num_drop = counts.floor_count(drop_fraction, num_active)
     if not self.update_dense_layers:
-      num_drop = tf.where(num_active == tf.size(mask), 0, num_drop)
-    permutation = tf.random.experimental.stateless_shuffle(
-        tf.range(tf.size(mask)), seed=seed)
-    neg_inf = tf.fill(tf.shape(mask), _NEG_INF)
+      num_drop = tf.where(num_active == size, 0, num_drop)
+    permutation = random_permutation(size, seed)
+    neg_inf = tf.fill([size], _NEG_INF)
 
     drop_scores = tf.where(mask > 0, tf.abs(kernel), neg_inf)
     kept = top_k_mask(drop_scores, num_active - num_drop, permutation)
-    grow_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+    grow_seed = tf.random.experimental.stateless_fold_in(seed, 1, alg='philox')
     grow_scores = tf.where(kept > 0, neg_inf,
                            self.grow_scores(kernel, gradient, grow_seed))
     new_mask = kept + top_k_mask(grow_scores, num_drop, permutation)
@@ -156,8 +185,8 @@ class MaskUpdater:
     # regrow_at_zero, those dropped and regrown at once).
     survivors = kept if self.regrow_at_zero else mask * new_mask
     keep = tf.reshape(survivors, shape)
-    layer.mask.assign(tf.reshape(new_mask, shape))
-    layer.kernel.assign(layer.kernel * keep)
+    layer.mask.assign(tf.cast(tf.reshape(new_mask, shape), layer.mask.dtype))
+    layer.kernel.assign(layer.kernel * tf.cast(keep, layer.kernel.dtype))
     for slot in slots:
       slot.assign(slot * tf.cast(keep, slot.dtype))
     return tf.math.count_nonzero(new_mask * (1.0 - survivors), dtype=tf.int32)
@@ -178,7 +207,12 @@ class SETUpdater(MaskUpdater):
 
   def grow_scores(self, kernel, gradient, seed):
     del gradient
-    return tf.random.stateless_uniform(tf.shape(kernel), seed=seed)
+    # Philox integers below 2**24 (exact float32s): XLA and TF's kernels
+    # draw the same ones, but not the same floats or default algorithm, so
+    # the scores are the same compiled or not (ties go to the permutation).
+    return tf.cast(tf.random.stateless_uniform(
+        tf.shape(kernel), seed=seed, minval=0, maxval=2**24,
+        dtype=tf.int32, alg='philox'), tf.float32)
 
 
 class StaticUpdater(MaskUpdater):

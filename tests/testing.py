@@ -3,7 +3,11 @@
 import numpy as np
 import tensorflow as tf
 
+from sparse_layers import hook as hook_lib
 from sparse_layers import models
+from sparse_layers import schedules
+from sparse_layers import sparse_init
+from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
 
 
@@ -45,6 +49,43 @@ def tiny_wrn(num_classes=4, image_size=8, masked=True, l2=0.0,
                             inactive_gradient=inactive_gradient)
 
 
+def small_cnn(image_size=8, num_classes=4):
+  """A masked CNN without BatchNorm: two convs and a classifier (quick to
+  compile with XLA; its replicas see the global batch)."""
+  from sparse_layers import layers  # pylint: disable=g-import-not-at-top
+  inputs = keras.Input((image_size, image_size, 3))
+  x = layers.MaskedConv2D(8, 3, padding='same', activation='relu',
+                          name='c1')(inputs)
+  x = layers.MaskedConv2D(16, 3, strides=2, padding='same',
+                          activation='relu', name='c2')(x)
+  x = keras.layers.GlobalAveragePooling2D()(x)
+  return keras.Model(inputs, layers.MaskedDense(num_classes, name='fc')(x))
+
+
+def sparse_model_fn(builder, sparsity=0.8, seed=0):
+  """() -> builder()'s model, seeded, with ERK masks at `sparsity`."""
+
+  def model_fn():
+    keras.utils.set_random_seed(seed)
+    model = builder()
+    sparse_init.sparsify(model, sparsity, seed=seed)
+    return model
+
+  return model_fn
+
+
+def rigl_hook_fn(update_interval, strategy=None, seed=0):
+  """A `train_loop.Run` hook_fn: RigL at p = 0.5 every `update_interval`."""
+
+  def hook_fn(model, optimizer, loss_fn):
+    return hook_lib.SparsityHook(
+        model, updaters.RigLUpdater(seed=seed),
+        schedules.ConstantDropFraction(0.5, update_interval), loss_fn,
+        optimizer, strategy)
+
+  return hook_fn
+
+
 def random_data(num_examples=64, image_size=8, num_classes=4, seed=0):
   rng = np.random.default_rng(seed)
   x = rng.normal(size=(num_examples, image_size, image_size, 3))
@@ -61,3 +102,35 @@ def cross_entropy_loss_fn(model):
         y, model(x, training=True), from_logits=True))
 
   return loss_fn
+
+
+def graph_dtypes(function, *args):
+  """Every dtype an op of `function`'s traced graph (nested functions
+  included) outputs: the check that nothing runs in float64 on a device."""
+  concrete = function.get_concrete_function(*args)
+  found = {out.dtype for op in concrete.graph.get_operations()
+           for out in op.outputs}
+  graph_def = concrete.graph.as_graph_def()
+  for function_def in graph_def.library.function:
+    for node in function_def.node_def:
+      for key in ('T', 'dtype', 'DstT', 'out_type', 'Tout'):
+        if key in node.attr and node.attr[key].type:
+          found.add(tf.dtypes.as_dtype(node.attr[key].type))
+  return found
+
+
+def graph_op_types(function, *args):
+  """The op types of `function`'s traced graph, nested functions included."""
+  concrete = function.get_concrete_function(*args)
+  graph_def = concrete.graph.as_graph_def()
+  found = {node.op for node in graph_def.node}
+  for function_def in graph_def.library.function:
+    found |= {node.op for node in function_def.node_def}
+  return found
+
+
+def xla_compiled_functions(function, *args):
+  """Names of the functions inside `function` that XLA must compile."""
+  graph_def = function.get_concrete_function(*args).graph.as_graph_def()
+  return [f.signature.name for f in graph_def.library.function
+          if f.attr['_XlaMustCompile'].b]

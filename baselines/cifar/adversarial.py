@@ -23,6 +23,7 @@ import numpy as np
 
 from baselines import attacks
 from baselines import data
+from baselines import files
 from baselines import tickets
 
 flags.DEFINE_list('tickets', [], 'Ticket directories.')
@@ -86,12 +87,11 @@ def main(argv):
   result.update(tickets=paths, epsilon=FLAGS.epsilon / 255.0,
                 num_examples=int(len(labels)))
   names = [os.path.basename(p) for p in paths]
-  os.makedirs(FLAGS.output_dir, exist_ok=True)
-  with open(os.path.join(FLAGS.output_dir, 'adversarial.json'), 'w') as f:
-    json.dump(result, f, indent=1)
+  files.write_text(os.path.join(FLAGS.output_dir, 'adversarial.json'),
+                   json.dumps(result, indent=1))
   table = markdown(names, result)
-  with open(os.path.join(FLAGS.output_dir, 'adversarial.md'), 'w') as f:
-    f.write(table + '\n')
+  files.write_text(os.path.join(FLAGS.output_dir, 'adversarial.md'),
+                   table + '\n')
   print(table)
 
 

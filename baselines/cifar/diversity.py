@@ -22,6 +22,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from baselines import files
 from baselines import metrics
 from baselines import plots
 from baselines import tickets as tickets_lib
@@ -143,18 +144,17 @@ def main(argv):
   except (DiversityError, OSError) as e:
     sys.exit(f'error: {e}')
   disagreement, kl = metrics.pairwise_diversity(probs)
-  os.makedirs(FLAGS.output_dir, exist_ok=True)
   title = (f'Prediction disagreement of {len(names)} tickets '
            f'({", ".join(sorted({n.split(os.sep)[0] for n in names}))})')
   heatmap(disagreement, names, title,
           os.path.join(FLAGS.output_dir, 'disagreement.png'))
   table = pair_table(names, disagreement, kl)
-  with open(os.path.join(FLAGS.output_dir, 'diversity.md'), 'w') as f:
-    f.write(table + '\n')
-  with open(os.path.join(FLAGS.output_dir, 'diversity.json'), 'w') as f:
-    json.dump({'tickets': paths, 'names': names,
-               'disagreement': disagreement.tolist(), 'kl': kl.tolist()},
-              f, indent=1)
+  files.write_text(os.path.join(FLAGS.output_dir, 'diversity.md'),
+                   table + '\n')
+  files.write_text(os.path.join(FLAGS.output_dir, 'diversity.json'),
+                   json.dumps({'tickets': paths, 'names': names,
+                               'disagreement': disagreement.tolist(),
+                               'kl': kl.tolist()}, indent=1))
   print(table)
 
 

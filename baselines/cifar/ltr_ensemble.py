@@ -82,7 +82,8 @@ def main(argv):
       exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
       [phases.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
       summary_dir=os.path.join(exp.config.writes_to, 'summaries', 'gmp'))
-  if rewind_epoch == 0 and not tf.io.gfile.exists(stored_rewind):
+  if rewind_epoch == 0 and not tf.io.gfile.exists(
+      os.path.join(stored_rewind, 'model.index')):
     tickets.save_model(rewind, gmp.model)
   gmp.train(on_epoch_end=save_rewind_point)
   final_masks = [l.mask.numpy() for l in masked_layers.masked_layers(gmp.model)]

@@ -11,7 +11,6 @@ each phase's last point (where a ticket is taken) marked.
       --output=/tmp/trajectories.png
 """
 
-import glob
 import os
 import sys
 
@@ -19,7 +18,9 @@ from absl import app
 from absl import flags
 import numpy as np
 from sklearn import manifold
+import tensorflow as tf
 
+from baselines import files
 from baselines import plots
 from baselines import train_loop
 
@@ -45,22 +46,22 @@ def load_trajectories(run_dirs):
   """
   trajectories = []
   for run_dir in run_dirs:
-    runs = sorted(glob.glob(os.path.join(run_dir, train_loop.TRAJECTORIES_DIR,
-                                         '*')))
+    runs = sorted(tf.io.gfile.glob(os.path.join(
+        run_dir, train_loop.TRAJECTORIES_DIR, '*')))
     if not runs:
       raise TrajectoryError(
           f'{run_dir}: no {train_loop.TRAJECTORIES_DIR}/ (train with '
           f'--trajectory_interval=N).')
     for run in runs:
-      points = sorted(glob.glob(os.path.join(run, 'epoch_*.npz')))
+      points = sorted(tf.io.gfile.glob(os.path.join(run, 'epoch_*.npz')))
       if not points:
         continue
       epochs, phases, probs = [], [], []
       for path in points:
-        with np.load(path) as snapshot:
-          epochs.append(int(snapshot['epoch']))
-          phases.append(str(snapshot['phase']))
-          probs.append(snapshot['probs'])
+        snapshot = files.read_npz(path)
+        epochs.append(int(snapshot['epoch']))
+        phases.append(str(snapshot['phase']))
+        probs.append(snapshot['probs'])
       label = f'{os.path.basename(os.path.normpath(run_dir))}/' \
               f'{os.path.basename(run)}'
       trajectories.append((label, epochs, phases, probs))

@@ -32,7 +32,9 @@ class TicketsTest(tf.test.TestCase):
     labels = np.array([0, 1, 2, 3])
     tickets.save(path, model, probs, labels, {'index': 1, 'sparsity': 0.8})
     self.assertTrue(tickets.is_complete(path))
-    self.assertFalse(os.path.exists(path + '.partial'))
+    self.assertEqual(sorted(os.listdir(path)), [
+        'architecture.json', 'model.data-00000-of-00001', 'model.index',
+        'predictions.npz', 'ticket.json'])  # No temporary left.
     self.assertEqual(tickets.load_info(path), {'index': 1, 'sparsity': 0.8})
     got_probs, got_labels = tickets.load_predictions(path)
     self.assertAllEqual(got_probs, probs)
@@ -47,15 +49,26 @@ class TicketsTest(tf.test.TestCase):
       self.assertAllEqual(a, b)
 
   def test_interrupted_write_leaves_no_ticket(self):
-    path = tickets.ticket_dir(self.get_temp_dir(), 0)
+    out = self.get_temp_dir()
+    path = tickets.ticket_dir(out, 0)
+    model = _model(1)
 
-    def fail(_):
+    def fail():
       raise RuntimeError('preempted')
 
+    # Killed after the checkpoint, before ticket.json: incomplete.
     with self.assertRaisesRegex(RuntimeError, 'preempted'):
-      tickets.files.write_dir_atomic(path, fail)
+      ticket_files.write_dir(path, lambda d: ticket_files.write_model(
+          d, model), lambda d: ticket_files.write_info(d, {}), fail)
+    self.assertTrue(os.path.exists(os.path.join(path, 'model.index')))
     self.assertFalse(tickets.is_complete(path))
-    self.assertFalse(os.path.exists(path))
+    self.assertEqual(tickets.run_tickets(out), [])
+    with self.assertRaisesRegex(ticket_files.TicketError, 'incomplete'):
+      ticket_files.load(path)
+    # The next write replaces it whole.
+    tickets.save(path, model, np.zeros((1, 10), np.float32), np.zeros(1),
+                 {'index': 0})
+    self.assertEqual(tickets.run_tickets(out), [path])
 
   def test_restore_errors_name_the_path(self):
     out = self.get_temp_dir()

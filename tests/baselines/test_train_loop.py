@@ -12,13 +12,10 @@ from baselines import data
 from baselines import plans
 from baselines import reexploration
 from baselines import train_loop
-from sparse_layers import hook as hook_lib
-from sparse_layers import layers
+from baselines import train_step
 from sparse_layers import models
 from sparse_layers import phases
 from sparse_layers import schedules
-from sparse_layers import sparse_init
-from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
 
 
@@ -31,13 +28,7 @@ def _split(n, seed):
 
 def _no_bn_model():
   """A masked CNN without BatchNorm: its replicas see the global batch."""
-  inputs = keras.Input((32, 32, 3))
-  x = layers.MaskedConv2D(8, 3, padding='same', activation='relu',
-                          name='c1')(inputs)
-  x = layers.MaskedConv2D(16, 3, strides=2, padding='same',
-                          activation='relu', name='c2')(x)
-  x = keras.layers.GlobalAveragePooling2D()(x)
-  return keras.Model(inputs, layers.MaskedDense(10, name='fc')(x))
+  return testing.small_cnn(image_size=32, num_classes=10)
 
 
 def _config(output_dir, **overrides):
@@ -49,23 +40,17 @@ def _config(output_dir, **overrides):
       preprocessing=data.PREPROCESSING['cifar10'], **overrides)
 
 
+def _make_edst_run(strategy, output_dir, model_builder, **overrides):
+  """A sparse EDST run (RigL every 2 steps): 3 steps an epoch, 3 epochs."""
+  return train_loop.Run(_config(output_dir, **overrides), strategy,
+                        testing.sparse_model_fn(model_builder),
+                        phases.edst_phases(1, 1, 2, 0.8), 'run',
+                        testing.rigl_hook_fn(2, strategy),
+                        phase_end_callbacks=[reexploration.Reexploration()])
+
+
 def _edst_run(strategy, output_dir, model_builder):
-  config = _config(output_dir)
-
-  def model_fn():
-    keras.utils.set_random_seed(0)
-    model = model_builder()
-    sparse_init.sparsify(model, 0.8, seed=0)
-    return model
-
-  def hook_fn(model, optimizer, loss_fn):
-    return hook_lib.SparsityHook(
-        model, updaters.RigLUpdater(seed=0),
-        schedules.ConstantDropFraction(0.5, 2), loss_fn, optimizer, strategy)
-
-  run = train_loop.Run(config, strategy, model_fn,
-                       phases.edst_phases(1, 1, 2, 0.8), 'run', hook_fn,
-                       phase_end_callbacks=[reexploration.Reexploration()])
+  run = _make_edst_run(strategy, output_dir, model_builder)
   tickets = {}
 
   def on_ticket(index, run, path):
@@ -215,13 +200,13 @@ class InjectedPartsTest(tf.test.TestCase):
     log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     nll = -log_p[np.arange(6), labels]
     expected = np.mean(0.9 * nll + 0.1 * -log_p.mean(-1))
-    loss = train_loop.label_smoothing_loss(0.1)
+    loss = train_step.label_smoothing_loss(0.1)
     self.assertAllClose(float(loss(tf.constant(labels), logits)), expected,
                         rtol=1e-6)
-    self.assertAllClose(float(train_loop.label_smoothing_loss(0.0)(
+    self.assertAllClose(float(train_step.label_smoothing_loss(0.0)(
         tf.constant(labels), logits)), nll.mean(), rtol=1e-6)
     with self.assertRaisesRegex(ValueError, 'label smoothing'):
-      train_loop.label_smoothing_loss(1.0)
+      train_step.label_smoothing_loss(1.0)
 
   def _run(self, output_dir, callbacks, **kwargs):
 
@@ -278,6 +263,55 @@ class InjectedPartsTest(tf.test.TestCase):
     self._run(self.get_temp_dir(), [lambda r, p: calls.append('again')],
               **parts).train()
     self.assertLen(calls, 3)
+
+
+class HostLoopsTest(tf.test.TestCase):
+  """The compiled loop runs N steps; the host is entered once per loop."""
+
+  def _run(self, output_dir, **overrides):
+    return _make_edst_run(tf.distribute.get_strategy(), output_dir,
+                          _no_bn_model, **overrides)
+
+  def test_host_entered_once_per_loop_compiled_or_not(self):
+    for jit_compile in (False, True):
+      run = self._run(f'{self.get_temp_dir()}/{jit_compile}',
+                      steps_per_loop=2, jit_compile=jit_compile)
+      before = [l.mask.numpy() for l in run.hook.masked_layers]
+      run.train()
+      self.assertEqual(int(run.optimizer.iterations), 9)
+      self.assertEqual(int(run.hook.step), 9)
+      self.assertEqual(run.host_loops, 3 * 2)  # Loops of 2 + 1 an epoch.
+      self.assertEqual(run._train_loop.experimental_get_tracing_count(), 1)  # pylint: disable=protected-access
+      ops = testing.graph_op_types(
+          run._train_loop, run._epoch_iterator(0),  # pylint: disable=protected-access
+          tf.constant(1, tf.int64))
+      self.assertEmpty(ops & {'PyFunc', 'PyFuncStateless', 'EagerPyFunc'})
+      compiled = testing.xla_compiled_functions(
+          run._train_loop, run._epoch_iterator(0),  # pylint: disable=protected-access
+          tf.constant(1, tf.int64))
+      self.assertEqual(bool(compiled), jit_compile)
+      changed = 0
+      for layer, old in zip(run.hook.masked_layers, before):
+        mask = layer.mask.numpy()
+        self.assertEqual(mask.sum(), old.sum())
+        changed += int((mask != old).sum())
+      self.assertGreater(changed, 0)
+
+  def test_a_step_that_bypasses_the_hook_is_refused(self):
+
+    def bypassing_step(run, batch):
+      images, labels = batch
+      with tf.GradientTape() as tape:
+        loss = run.loss_fn(labels, run.model(images, training=True))
+      variables = run.model.trainable_variables
+      run.optimizer.apply_gradients(zip(tape.gradient(loss, variables),
+                                        variables))
+      return loss
+
+    run = self._run(self.get_temp_dir(), steps_per_loop=3)
+    run._step_fn = bypassing_step  # pylint: disable=protected-access
+    with self.assertRaisesRegex(RuntimeError, 'through run.apply_gradients'):
+      run.train()
 
 
 if __name__ == '__main__':

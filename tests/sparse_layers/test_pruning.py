@@ -45,6 +45,33 @@ class PruningTest(tf.test.TestCase):
     (slot,) = [v for v in optimizer.variables if v.shape == (10, 8)]
     self.assertEqual(np.count_nonzero(slot.numpy()[mask == 0]), 0)
 
+  def test_compiled_pruning_in_the_step_matches_the_graph_path(self):
+    masks = []
+    for jit_compile in (False, True):
+      layer = _dense_layer()
+      model = keras.Sequential([keras.Input((10,)), layer])
+      optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+      optimizer.build(model.trainable_variables)
+      hook = pruning.GradualPruningHook(
+          model, pruning.polynomial_decay(0.75, 0, 8, frequency=2), optimizer)
+      inputs = tf.constant(np.random.default_rng(1).normal(size=(4, 10)),
+                           tf.float32)
+
+      def step():
+        with tf.GradientTape() as tape:
+          loss = tf.reduce_sum(model(inputs)**2)  # pylint: disable=cell-var-from-loop
+        grads = tape.gradient(loss, model.trainable_variables)  # pylint: disable=cell-var-from-loop
+        hook.apply_gradients(zip(grads, model.trainable_variables))  # pylint: disable=cell-var-from-loop
+
+      compiled = tf.function(step, jit_compile=jit_compile)
+      for _ in range(8):
+        compiled()
+      mask = layer.mask.numpy()
+      self.assertEqual(int(mask.sum()), 20)  # round(0.25 * 80).
+      self.assertEqual(np.count_nonzero(layer.kernel.numpy()[mask == 0]), 0)
+      masks.append(mask)
+    self.assertAllEqual(masks[0], masks[1])
+
   def test_bad_schedule_arguments(self):
     with self.assertRaisesRegex(ValueError, r'final sparsity must be in'):
       pruning.polynomial_decay(1.0, 0, 10)

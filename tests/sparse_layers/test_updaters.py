@@ -6,6 +6,7 @@ import tensorflow as tf
 from sparse_layers import layers
 from sparse_layers import updaters
 from sparse_layers.keras_alias import keras
+from tests import testing
 
 
 def _layer_with(kernel, mask, inactive_gradient='dense'):
@@ -196,6 +197,46 @@ class UpdatersTest(tf.test.TestCase):
                                 "got 'magnitude'"):
       updaters.make_updater('magnitude')
     self.assertIsInstance(updaters.make_updater('set'), updaters.SETUpdater)
+
+
+class CompiledUpdateTest(tf.test.TestCase):
+  """Every updater compiles under XLA and chooses as the graph path does."""
+
+  def _update(self, name, jit_compile, ties):
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(50, 30)).astype(np.float32)
+    mask = (rng.random((50, 30)) < 0.3).astype(np.float32)
+    grad = rng.normal(size=(50, 30)).astype(np.float32)
+    if ties:  # Many equal magnitudes and gradients.
+      kernel, grad = np.round(kernel, 1), np.round(grad)
+    built = [_layer_with(kernel, mask),
+             _layer_with(kernel[:20, :10], np.ones((20, 10), np.float32))]
+    updater = updaters.make_updater(name, seed=3)
+    gradients = [tf.constant(grad), tf.constant(grad[:20, :10])]
+    # Step 2 with seed 3 folds to negative per-layer seeds, where TF's and
+    # XLA's default random algorithms differ (philox is asked for).
+    update = tf.function(
+        lambda: updater.update(built, 0.5, tf.constant(2), gradients),
+        jit_compile=jit_compile)
+    self.expected_grown = int(np.floor(0.5 * mask.sum())) + 100
+    grown = int(update())
+    return update, grown, [l.mask.numpy() for l in built], [
+        l.kernel.numpy() for l in built]
+
+  def test_compiled_masks_equal_the_graph_path_ties_included(self):
+    for name in ('rigl', 'set', 'static'):
+      for ties in (False, True):
+        _, grown, masks, kernels = self._update(name, False, ties)
+        _, xla_grown, xla_masks, xla_kernels = self._update(name, True, ties)
+        self.assertEqual(xla_grown, grown, name)
+        self.assertEqual(grown, 0 if name == 'static' else
+                         self.expected_grown)
+        for a, b in zip(masks + kernels, xla_masks + xla_kernels):
+          self.assertAllEqual(a, b, msg=f'{name}, ties {ties}')
+
+  def test_no_float64_in_the_update(self):
+    update, _, _, _ = self._update('rigl', True, False)
+    self.assertNotIn(tf.float64, testing.graph_dtypes(update))
 
 
 if __name__ == '__main__':

@@ -97,11 +97,14 @@ def ticket_masks(ticket_dir):
                 for m in checkpoint_arrays(ticket_dir, 'mask').values())
 
 
-def write_learnable_npz(directory, num_train, num_test, seed=0):
+def write_learnable_npz(directory, num_train, num_test, seed=0,
+                        save=np.savez):
   """Train / test npz of 10 classes, each a colour plus pixel noise.
 
   Any network that learns ends far above chance (0.1); one that does not
-  stays near it. Returns (train path, test path).
+  stays near it. `save(path, x=..., y=...)` writes a file (e.g.
+  `baselines.files.write_npz` for any TF filesystem). Returns (train path,
+  test path).
   """
   rng = np.random.default_rng(seed)
   hues = np.arange(10) / 10.0
@@ -115,7 +118,7 @@ def write_learnable_npz(directory, num_train, num_test, seed=0):
     y = rng.integers(0, 10, n)
     x = colours[y][:, None, None, :] + rng.normal(0, 25, (n, 32, 32, 3))
     path = os.path.join(directory, f'{name}.npz')
-    np.savez(path, x=np.clip(x, 0, 255).astype(np.uint8), y=y)
+    save(path, x=np.clip(x, 0, 255).astype(np.uint8), y=y)
     paths.append(path)
   return tuple(paths)
 
