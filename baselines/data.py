@@ -13,7 +13,6 @@ without download, an npz of the wrong shape, dtype or label range) raise
 """
 
 import dataclasses
-import io
 import os
 import socket
 from typing import Optional
@@ -22,6 +21,8 @@ import numpy as np
 import requests
 import tensorflow as tf
 import tensorflow_datasets as tfds
+
+from baselines import files
 
 NUM_CLASSES = {'cifar10': 10, 'cifar100': 100}
 CORRUPTIONS = ('gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur',
@@ -113,10 +114,8 @@ def load_npz(path, num_classes, name=None):
   if not tf.io.gfile.exists(path):
     raise DataError(f'npz file not found: {path}')
   try:
-    with tf.io.gfile.GFile(path, 'rb') as f:
-      payload = f.read()
-    with np.load(io.BytesIO(payload)) as arrays:
-      x, y = arrays['x'], arrays['y']
+    arrays = files.read_npz(path)
+    x, y = arrays['x'], arrays['y']
   except KeyError as e:
     raise DataError(f'{path}: needs arrays "x" and "y" ({e} missing).') from e
   except (OSError, ValueError, tf.errors.OpError) as e:

@@ -162,9 +162,8 @@ class Evaluator:
                                tf.cast(labels, tf.int32)), tf.int32) * weight
     picked = tf.gather(probs, tf.maximum(labels, 0), batch_dims=1)
     nll = -tf.math.log(tf.maximum(picked, np.finfo(np.float32).tiny))
-    bins = tf.minimum(tf.cast(confidence * self._num_bins, tf.int32),
-                      self._num_bins - 1)
-    in_bin = tf.one_hot(bins, self._num_bins, dtype=tf.int32) * weight[:, None]
+    in_bin = metrics.one_hot_confidence_bins(
+        confidence, self._num_bins, tf.int32) * weight[:, None]
     sums = self._sums
     sums.count.assign_add(tf.reduce_sum(weight))
     sums.correct.assign_add(tf.reduce_sum(correct))

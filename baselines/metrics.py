@@ -155,6 +155,18 @@ def ood_metrics(in_distribution_scores, ood_scores):
   return {'auroc': auroc, 'auprc': auprc, '(1-fpr)@95tpr': specificity}
 
 
+def one_hot_confidence_bins(confidence, num_bins, dtype):
+  """[N, num_bins] one-hot ECE bin of each confidence, on the device.
+
+  Bin b holds confidences in [b / num_bins, (b + 1) / num_bins), the last
+  bin also 1.0 (as `ece_bins`). Clipped, so that a non-finite confidence
+  (a diverged step, which the training loop stops) cannot fail the op.
+  """
+  bins = tf.clip_by_value(tf.cast(confidence * num_bins, tf.int32), 0,
+                          num_bins - 1)
+  return tf.one_hot(bins, num_bins, dtype=dtype)
+
+
 class ExpectedCalibrationError(keras.metrics.Metric):
   """Streaming ECE (same bins as `expected_calibration_error`), for training.
 
@@ -176,10 +188,7 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     confidence = tf.reduce_max(probs, axis=-1)
     correct = tf.cast(tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int64),
                                tf.cast(labels, tf.int64)), tf.float32)
-    # Clipped: a non-finite step (stopped by the loop) must not fail here.
-    bins = tf.clip_by_value(tf.cast(confidence * self.num_bins, tf.int32), 0,
-                            self.num_bins - 1)
-    in_bin = tf.one_hot(bins, self.num_bins, dtype=tf.float32)
+    in_bin = one_hot_confidence_bins(confidence, self.num_bins, tf.float32)
     self.counts.assign_add(tf.reduce_sum(in_bin, axis=0))
     self.correct.assign_add(tf.reduce_sum(in_bin * correct[:, None], axis=0))
     self.confidence.assign_add(tf.reduce_sum(in_bin * confidence[:, None],

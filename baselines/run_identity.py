@@ -123,8 +123,7 @@ def load(output_dir):
   path = os.path.join(output_dir, IDENTITY_FILE)
   if not tf.io.gfile.exists(path):
     return None
-  with tf.io.gfile.GFile(path) as f:
-    return json.load(f)
+  return files.read_json(path)
 
 
 def check(output_dir, identity):

@@ -5,8 +5,8 @@ masks included), `architecture.json` (the model's Keras JSON),
 `predictions.npz` (test probabilities and labels) and `ticket.json` (index,
 epoch, sparsity, test metrics, model spec). `ticket.json` is written last:
 a ticket without it is incomplete (an interrupted write), and the next
-write replaces it. It is also a library ticket (`sparse_layers.tickets`): `sparse_layers.export`
-and `sparse_layers.ensemble.load_ensemble` read it.
+write replaces it. It is also a library ticket (`sparse_layers.tickets`):
+`sparse_layers.export` and `sparse_layers.ensemble.load_ensemble` read it.
 """
 
 import os

@@ -30,8 +30,6 @@ ALLOWED = {
         'writes into an in-memory buffer; GFile writes the bytes',
     ('baselines/files.py', 'np.load'):
         'reads an in-memory buffer that GFile filled',
-    ('baselines/data.py', 'np.load'):
-        'reads an in-memory buffer that GFile filled',
     ('sparse_layers/export.py', 'np.savez'):
         'writes into an in-memory buffer; GFile writes the bytes',
     ('sparse_layers/export.py', 'np.load'):
