@@ -318,6 +318,12 @@ def _register_common_validators():
   flags.register_validator('one_minus_momentum', lambda v: 0 <= v <= 1,
                            '--one_minus_momentum must be in [0, 1].')
   flags.register_validator('l2', lambda v: v >= 0, '--l2 must be >= 0.')
+  # An unset shell variable (--output_dir=$OUT) would write into the
+  # current directory.
+  flags.register_validator(
+      'output_dir', lambda v: bool(v and v.strip()),
+      '--output_dir must name a directory (it is empty: an unset shell '
+      'variable?).')
   flags.register_validator('train_proportion', lambda v: 0 < v <= 1,
                            '--train_proportion must be in (0, 1].')
   for name in ('corruptions_interval', 'checkpoint_interval',

@@ -98,11 +98,26 @@ class Split:
   Images are uint8 HWC arrays, or encoded (JPEG / PNG) strings that the
   preprocessing decodes (ImageNet).
   shuffle_buffer: of training's shuffle; None: the whole split (CIFAR).
+  source: what the data are, not only where (`identity`): an npz file's
+    path, size and sha256; a TFDS builder's name, version and split.
+  offset: the split's first example in its source (`skip`).
   """
   name: str
   dataset: tf.data.Dataset  # Of (image, int64 label).
   num_examples: int
   shuffle_buffer: Optional[int] = None
+  source: Optional[dict] = None
+  offset: int = 0
+
+  def identity(self):
+    """{'source': ..., 'examples': [first, end)}: recorded in run.json, so
+    a restart on other data is refused (`run_identity`)."""
+    return {'source': self.source,
+            'examples': [self.offset, self.offset + self.num_examples]}
+
+
+NPZ_HINT = ('Pass an npz file with x: uint8 [N, 32, 32, 3] and y: integer '
+            'labels [N] (numpy.savez).')
 
 
 def load_npz(path, num_classes, name=None):
@@ -114,12 +129,13 @@ def load_npz(path, num_classes, name=None):
   if not tf.io.gfile.exists(path):
     raise DataError(f'npz file not found: {path}')
   try:
-    arrays = files.read_npz(path)
+    arrays, fingerprint = files.read_npz(path, NPZ_HINT,
+                                         with_fingerprint=True)
     x, y = arrays['x'], arrays['y']
   except KeyError as e:
     raise DataError(f'{path}: needs arrays "x" and "y" ({e} missing).') from e
-  except (OSError, ValueError, tf.errors.OpError) as e:
-    raise DataError(f'{path}: not a readable npz file ({e}).') from e
+  except files.FileError as e:
+    raise DataError(str(e)) from e
   if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
     raise DataError(f'{path}: x must be uint8 [N, 32, 32, 3], got '
                     f'{x.dtype} {list(x.shape)}.')
@@ -130,9 +146,12 @@ def load_npz(path, num_classes, name=None):
                                               y.max() >= num_classes):
     raise DataError(f'{path}: labels must be in [0, {num_classes}), got '
                     f'[{y.min()}, {y.max()}].')
+  if not x.shape[0]:
+    raise DataError(f'{path}: has no examples (x is {list(x.shape)}). '
+                    f'{NPZ_HINT}')
   return Split(name or os.path.basename(path),
                tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64))),
-               int(x.shape[0]))
+               int(x.shape[0]), source={'npz': path, **fingerprint})
 
 
 # Where TFDS downloads each dataset from (its builders' URLs).
@@ -180,6 +199,10 @@ def load_tfds(name, split, data_dir=None, download=False, decode=True):
     dataset = builder.as_dataset(split=split, shuffle_files=False,
                                  as_supervised=True, decoders=decoders)
     num_examples = _num_examples(dataset)
+    source = {'tfds': builder.name, 'version': str(builder.info.version),
+              'config': builder.builder_config.name
+                        if builder.builder_config else None,
+              'split': str(split)}
   except (tfds.core.registered.DatasetNotFoundError,
           AssertionError, FileNotFoundError, KeyError) as e:
     raise DataError(
@@ -188,7 +211,7 @@ def load_tfds(name, split, data_dir=None, download=False, decode=True):
         f'--download_data on a machine with internet, or pass local arrays '
         f'(--train_npz/--test_npz). ({type(e).__name__}: {e})') from e
   dataset = dataset.map(lambda x, y: (x, tf.cast(y, tf.int64)))
-  return Split(f'{name}/{split}', dataset, int(num_examples))
+  return Split(f'{name}/{split}', dataset, int(num_examples), source=source)
 
 
 GAUSSIAN_NOISE = 'gaussian_noise'
@@ -209,7 +232,8 @@ def gaussian_noise(num_examples, preprocessing, seed=0):
   labels = np.zeros(num_examples, np.int64)
   return Split(GAUSSIAN_NOISE,
                tf.data.Dataset.from_tensor_slices((images, labels)),
-               num_examples)
+               num_examples, source={'generated': GAUSSIAN_NOISE,
+                                     'seed': seed})
 
 
 def load_cifar100_c(path, corruption, severity):
@@ -240,7 +264,7 @@ def load_cifar100_c(path, corruption, severity):
     raise DataError(f'{filename}: not CIFAR-100-C TFRecords '
                     f'({type(e).__name__}: {e.message[:200]}).') from e
   return Split(f'cifar100_corrupted/{corruption}_{severity}', dataset,
-               num_examples)
+               num_examples, source={'tfrecords': filename})
 
 
 def load_corrupted(dataset_name, num_classes, data_dir=None, download=False,
@@ -295,7 +319,8 @@ def take(split: Split, num_examples: Optional[int]):
 
 def skip(split: Split, num_examples: int):
   return dataclasses.replace(split, dataset=split.dataset.skip(num_examples),
-                             num_examples=split.num_examples - num_examples)
+                             num_examples=split.num_examples - num_examples,
+                             offset=split.offset + num_examples)
 
 
 def train_dataset(split: Split, batch_size, seed, epoch, preprocessing,

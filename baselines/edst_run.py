@@ -72,6 +72,9 @@ def run_edst(f, task=tasks.CIFAR, refinement_lr_fn=phases_lib.refinement_lr,
   run.train(on_ticket=exp.save_ticket)
 
   paths = [tickets.ticket_dir(f.output_dir, j) for j in range(f.ensemble_size)]
+  tickets.require_complete(
+      paths, 'To recompute them, rerun in a new --output_dir: EDST writes '
+      'ticket j at the end of refinement phase j.')
   flops = reporting.flops_report(exp, run.model, 'edst', f.ensemble_size,
                                  total, exploration_epochs=f.exploration_epochs,
                                  refinement_epochs=f.refinement_epochs)

@@ -9,11 +9,9 @@ member-based methods; `reporting` writes the end-of-run report.
 
 import atexit
 import dataclasses
-import functools
 import logging as pylogging
 import os
 import shutil
-import sys
 import tempfile
 from typing import Dict, Optional
 
@@ -27,13 +25,15 @@ from baselines import data
 from baselines import devices
 from baselines import evaluation
 from baselines import plans
-from baselines import preemption
 from baselines import reporting
 from baselines import run_identity
+from baselines import run_lock
+from baselines import startup
 from baselines import tasks
 from baselines import tickets
 from baselines import train_loop
 from baselines import train_step
+from sparse_layers import export
 from sparse_layers import hook as hook_lib
 from sparse_layers import schedules
 from sparse_layers import sparse_init
@@ -50,42 +50,6 @@ class _DropCheckpointNoise(pylogging.Filter):
 
   def filter(self, record):
     return 'Sharding callback duration' not in record.getMessage()
-
-
-def check_writable(output_dir):
-  """Raises ValueError unless `output_dir` can be created and written."""
-  probe = os.path.join(output_dir, '.write_test')
-  try:
-    tf.io.gfile.makedirs(output_dir)
-    with tf.io.gfile.GFile(probe, 'w') as f:
-      f.write('ok')
-    tf.io.gfile.remove(probe)
-  except (tf.errors.OpError, OSError) as e:
-    raise ValueError(f'--output_dir={output_dir} is not writable: '
-                     f'{type(e).__name__}: {e}') from e
-
-
-def cli_main(main):
-  """Wraps a binary's main: bad input or a non-finite loss exits non-zero
-  with its message alone (absl would print every flag's help before a
-  UsageError's message); a run that answered a preemption notice exits with
-  `preemption.EXIT_CODE` after its checkpoint.
-  """
-
-  @functools.wraps(main)
-  def wrapped(argv):
-    try:
-      return main(argv)
-    except app.UsageError as e:
-      sys.exit(f'FATAL: {e}\nPass --help to see the flags.')
-    except preemption.Preempted as e:
-      logging.warning('%s', e)
-      sys.exit(preemption.EXIT_CODE)
-    except train_loop.NonFiniteLossError as e:
-      logging.error('%s', e)
-      sys.exit(f'error: {e}')
-
-  return wrapped
 
 
 def make_strategy(tpu=None, use_gpu=False):
@@ -182,6 +146,10 @@ def apply_quick_mode(flag_values, epoch_flags):
   return set_here
 
 
+# The binaries wrap their main in it.
+cli_main = startup.cli_main
+
+
 @dataclasses.dataclass
 class Experiment:
   """Everything a binary wires together, built from flags.
@@ -206,11 +174,18 @@ class Experiment:
   lr_decay_epochs: tuple = ()
   lr_decay_ratio: float = 0.1
   train_epochs: Optional[int] = None
+  sparsity_checked: bool = False
 
   @classmethod
   def from_flags(cls, flag_values, method, masked=True, evaluate_only=False,
-                 task=tasks.CIFAR):
+                 task=tasks.CIFAR, ticket_infos=None):
     """Validates the data and the output directory; no training happens.
+
+    Every input is checked before anything is written: the data (readable,
+    non-empty, at least one global batch to train on), the flags, the
+    output directory's earlier run (`run_identity`) and, for an
+    evaluation, the tickets' recorded test data. Then it takes the output
+    directory's lock (`run_lock`) and records `run.json`.
 
     Args:
       flag_values: the parsed flags.
@@ -219,6 +194,8 @@ class Experiment:
       evaluate_only: load only the test (OOD, corrupted) data, no training
         data (ensemble.py); its members bring their own model specs.
       task: the data-set family (`tasks.CIFAR` or `tasks.IMAGENET`).
+      ticket_infos: {ticket path: ticket.json} of the members an evaluation
+        (ensemble.py) combines; their test data must be this run's.
 
     Raises:
       app.UsageError: on bad data or settings, or an output directory of
@@ -227,12 +204,13 @@ class Experiment:
     """
     try:
       return cls._from_flags(flag_values, method, masked, evaluate_only,
-                             task)
+                             task, ticket_infos or {})
     except (data.DataError, ValueError) as e:
       raise app.UsageError(str(e)) from e
 
   @classmethod
-  def _from_flags(cls, flag_values, method, masked, evaluate_only, task):
+  def _from_flags(cls, flag_values, method, masked, evaluate_only, task,
+                  ticket_infos):
     f = flag_values
     # TF's checkpoint saver logs every write at INFO; keep our progress lines.
     logging.get_absl_logger().addFilter(_DropCheckpointNoise())
@@ -251,9 +229,13 @@ class Experiment:
     if accelerator['use_bfloat16']:
       keras.mixed_precision.set_global_policy('mixed_bfloat16')
     batch = common_flags.global_batch_size(f.per_core_batch_size, replicas)
+    startup.check_split_sizes(splits, batch)
     sparsity = configs.SparsityConfig.from_flags(f, batch)
     spec = None if evaluate_only else task.model_spec(f, masked)
-    identity = run_identity.make_identity(method, f, batch, spec)
+    identity = run_identity.make_identity(
+        method, f, batch, spec, {name: split.identity() for name, split in (
+            ('train', train), ('validation', validation), ('test', test))
+                                 if split is not None})
     identity['effective'] = dict(
         replicas=replicas, per_replica_batch_size=batch // replicas,
         learning_rate=common_flags.scaled_learning_rate(
@@ -262,8 +244,11 @@ class Experiment:
         if sparsity and sparsity.updater != 'static' else None,
         **accelerator)
     run_identity.check(f.output_dir, identity)
+    run_identity.check_ticket_data(ticket_infos, identity['data'])
     write_dir = None if is_chief(strategy) else worker_scratch_dir(strategy)
-    check_writable(write_dir or f.output_dir)
+    startup.check_writable(write_dir or f.output_dir)
+    if write_dir is None:
+      run_lock.acquire(f.output_dir)
     run_identity.record(write_dir or f.output_dir, identity)
     config = train_loop.RunConfig(
         output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
@@ -346,10 +331,13 @@ class Experiment:
                          inactive_gradient=(sparsity.inactive_gradient
                                             if sparsity else 'dense'))
       if masked and draw_masks:
-        sparse_init.sparsify(
+        plan = sparse_init.sparsify(
             model, sparsity.sparsity, sparsity.distribution,
             sparsity.erk_power_scale, sparsity.first_layer,
             sparsity.last_layer, seed=seed)
+        if not self.sparsity_checked:  # Once, not once per member.
+          self.sparsity_checked = True
+          startup.warn_extreme_sparsity(plan, sparsity.sparsity)
       return model
 
     return build
@@ -413,6 +401,10 @@ class Experiment:
                 tickets.ticket_dir(self.config.output_dir, index),
                 self.config.output_dir),
             'run_identity': self.identity,
+            # What sparse_layers.export's SavedModel applies to uint8 images.
+            export.PREPROCESSING_KEY: {
+                'mean': [float(v) for v in self.config.preprocessing.mean],
+                'std': [float(v) for v in self.config.preprocessing.std]},
             **evaluation.model_metrics(probs, labels, 'test/',
                                        self.config.num_bins)}
     if run.history and 'validation/accuracy' in run.history[-1]:
@@ -466,6 +458,9 @@ class Experiment:
                                    f'member_{j}'),
           loss_fn=self.loss_fn)
       run.train(on_ticket=self.save_ticket)
+      tickets.require_complete(
+          [path], f'To recompute it, delete {run.run_dir} and rerun with '
+          f'--member_index={j}.')
       with run.writer.as_default():
         last = run.history[-1] if run.history else None
         reporting.write_hparams(self, last, member_index=j, seed=seed)

@@ -5,18 +5,33 @@ A file is written to a temporary and renamed. A directory (a ticket) is
 complete only once its marker file is written, last. A process killed at
 any point (a preemption, `faults.crash_point`) leaves the previous file or
 the new one, and a directory either complete or visibly incomplete; the
-next write replaces a stale temporary or an incomplete directory.
+next write replaces a stale temporary or an incomplete directory. The
+readers (`read_bytes`, `read_json`, `read_npz`) turn a missing, empty,
+truncated or foreign file into one `FileError` that names it and says what
+to do; `read_bytes` also gives the file's size and sha256, computed while
+it streams.
 """
 
+import hashlib
 import io
 import json
 import os
+import zipfile
 
 import numpy as np
 import tensorflow as tf
 
 from baselines import faults
 from sparse_layers import tickets as ticket_files
+
+
+class FileError(ValueError):
+  """A file that cannot be used (missing, truncated, not what it should
+  be); the message names it and says what to do."""
+
+
+# Bytes per read when streaming a file through tf.io.gfile.
+_CHUNK = 1 << 22
 
 
 def write_json_atomic(path, payload):
@@ -46,12 +61,58 @@ def write_npz(path, **arrays):
   write_bytes_atomic(path, buffer.getvalue())
 
 
-def read_npz(path):
-  """{name: array} of an .npz file (read whole into memory)."""
-  with tf.io.gfile.GFile(path, 'rb') as f:
-    payload = f.read()
-  with np.load(io.BytesIO(payload)) as arrays:
-    return {name: arrays[name] for name in arrays.files}
+def read_bytes(path, hint=''):
+  """(bytes, fingerprint) of the file at `path`, streamed once through
+  `tf.io.gfile`; the fingerprint is {'size': bytes, 'sha256': hex digest}.
+
+  Raises:
+    FileError: naming the file, if it does not exist or cannot be read.
+  """
+  hasher, buffer = hashlib.sha256(), io.BytesIO()
+  try:
+    with tf.io.gfile.GFile(path, 'rb') as f:
+      while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+          break
+        hasher.update(chunk)
+        buffer.write(chunk)
+  except tf.errors.NotFoundError as e:
+    raise FileError(_message(path, 'not found', hint)) from e
+  except tf.errors.OpError as e:
+    raise FileError(_message(path, f'cannot be read ({e.message})',
+                             hint)) from e
+  payload = buffer.getvalue()
+  return payload, {'size': len(payload), 'sha256': hasher.hexdigest()}
+
+
+def _message(path, problem, hint):
+  return f'{path}: {problem}.' + (f' {hint}' if hint else '')
+
+
+def read_npz(path, hint='', with_fingerprint=False):
+  """{name: array} of an .npz file (read whole into memory); with
+  `with_fingerprint`, ({name: array}, `read_bytes`' fingerprint).
+
+  Raises:
+    FileError: naming the file, if it is missing, empty, truncated or not
+      an npz file, followed by `hint` (what to do).
+  """
+  payload, fingerprint = read_bytes(path, hint)
+  if not payload:
+    raise FileError(_message(path, 'is empty (0 bytes), not an npz file',
+                             hint))
+  try:
+    arrays = np.load(io.BytesIO(payload))
+    if not isinstance(arrays, np.lib.npyio.NpzFile):
+      raise ValueError('a single array, not an npz archive')
+    with arrays:
+      result = {name: arrays[name] for name in arrays.files}
+  except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    raise FileError(_message(
+        path, f'not a readable npz file ({type(e).__name__}: {e}); it may '
+        f'be truncated or of another format', hint)) from e
+  return (result, fingerprint) if with_fingerprint else result
 
 
 def write_text(path, text):
@@ -63,10 +124,24 @@ def write_text(path, text):
     f.write(text)
 
 
-def read_json(path):
-  """The JSON value in the file at `path`."""
-  with tf.io.gfile.GFile(path) as f:
-    return json.load(f)
+def read_json(path, hint=''):
+  """The JSON object (a dict) in the file at `path`.
+
+  Raises:
+    FileError: naming the file, if it is missing, unreadable, not JSON or
+      not a JSON object, followed by `hint` (what to do).
+  """
+  payload, _ = read_bytes(path, hint)
+  try:
+    value = json.loads(payload.decode('utf-8'))
+  except (ValueError, UnicodeDecodeError) as e:
+    problem = ('is empty (0 bytes), not JSON' if not payload else
+               f'not valid JSON ({e}); it may be truncated')
+    raise FileError(_message(path, problem, hint)) from e
+  if not isinstance(value, dict):
+    raise FileError(_message(
+        path, f'holds a JSON {type(value).__name__}, not an object', hint))
+  return value
 
 
 def write_dir(path, write_files, write_marker):

@@ -7,7 +7,10 @@ r"""Results tables from run directories, in the layout of the paper's Table 1.
 Each run directory holds the `metrics.json` a binary wrote. Runs whose
 method and result-changing flags are equal but for `--seed` form one row:
 mean ± sample standard deviation (numpy's std, ddof=1) over their seeds,
-with the number of seeds. Runs of different datasets go into different
+with the number of seeds. A directory named twice (a repeated argument,
+overlapping globs, a symlink) counts once; two directories of the same
+method, result flags and seed are refused, naming both (a copied run would
+fake a second seed). Runs of different datasets go into different
 tables. A metric a run lacks shows as a dash, never as 0. Markdown shows
 accuracies in percent, as the paper; CSV and JSON hold the raw means and
 stds.
@@ -78,14 +81,57 @@ def load_run(directory):
     raise ReportError(f'{directory}: no metrics.json (not a finished run '
                       f'directory of these binaries).')
   try:
-    run = files.read_json(path)
-  except (OSError, ValueError, tf.errors.OpError) as e:
-    raise ReportError(f'{path}: not readable JSON ({e}).') from e
+    run = files.read_json(path, 'Leave the directory out, or rerun its '
+                          'binary with the same flags to rewrite it.')
+  except files.FileError as e:
+    raise ReportError(str(e)) from e
   if not isinstance(run.get('flags'), dict) or 'metrics' not in run:
     raise ReportError(f'{path}: lacks "metrics" or a "flags" dict (written '
                       f'by an older version?).')
   run['directory'] = directory
   return run
+
+
+def _canonical(directory):
+  """One name per directory: symlinks resolved (local), no trailing '/'."""
+  if '://' in directory:
+    return directory.rstrip('/')
+  return os.path.realpath(directory)
+
+
+def unique_directories(directories):
+  """`directories` without repeats (of the same canonical directory)."""
+  seen, unique = {}, []
+  for directory in directories:
+    key = _canonical(directory)
+    if key in seen:
+      print(f'note: {directory} is {seen[key]} again; counted once.',
+            file=sys.stderr)
+      continue
+    seen[key] = directory
+    unique.append(directory)
+  return unique
+
+
+def load_runs(directories):
+  """metrics.json of each distinct directory.
+
+  Raises:
+    ReportError: for an unreadable directory, or two directories of the same
+      method, result flags and seed (one is a copy of the other).
+  """
+  runs = [load_run(d) for d in unique_directories(directories)]
+  first_of = {}
+  for run in runs:
+    key = configuration(run, ignore=())
+    if key in first_of:
+      raise ReportError(
+          f'{first_of[key]["directory"]} and {run["directory"]} are runs of '
+          f'the same method ({run["method"]}), result flags and seed '
+          f'(--seed={run["flags"].get("seed")}): a copy or a rerun. '
+          f'Counting both would fake a second seed; pass one of them.')
+    first_of[key] = run
+  return runs
 
 
 def configuration(run, ignore=('seed',)):
@@ -247,7 +293,7 @@ def markdown(dataset, rows, columns, percent_columns=()):
 
 def build_tables(directories, ood=False, sort='method'):
   """{dataset: (rows, columns, percent columns)} of the runs."""
-  runs = [load_run(d) for d in directories]
+  runs = load_runs(directories)
   tables = {}
   for dataset, groups in group_runs(runs).items():
     if ood:

@@ -52,9 +52,9 @@ def report(exp, ticket_paths: List[str], model_fn, history,
   """
   exp.barrier()
   infos = [tickets.load_info(p) for p in ticket_paths]
-  predictions = [tickets.load_predictions(p) for p in ticket_paths]
+  member_probs, labels = tickets.load_member_predictions(ticket_paths)
   results = evaluate_ensemble(
-      exp, [probs for probs, _ in predictions], predictions[0][1],
+      exp, member_probs, labels,
       lambda: _restore_members(exp, ticket_paths, model_fn))
   table = ticket_table(infos, results)
   payload = write_results(

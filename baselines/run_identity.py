@@ -7,9 +7,13 @@ a preempted run, or to train another `--member_index`) compares its own
 identity with the stored one and stops, naming each differing flag with
 both values, unless only flags that cannot change the result differ
 (`NEUTRAL_FLAGS`: where it runs, how often it checkpoints, what is
-evaluated at the end, which member this job trains). A different code
-version is logged, not refused: resuming after a fix is allowed. Tickets
-carry the identity too, and a ticket is reused only when it matches.
+evaluated at the end, which member this job trains). The identity records
+what the data are, not only where (`data.Split.identity`: an npz file's
+size and sha256, a TFDS builder's name, version and split): a restart on
+data replaced in place is refused too, naming the file and both
+fingerprints. A different code version is logged, not refused: resuming
+after a fix is allowed. Tickets carry the identity too, and a ticket is
+reused (or evaluated by ensemble.py) only when it matches.
 """
 
 import json
@@ -83,16 +87,50 @@ def code_version():
     return 'unknown'
 
 
-def make_identity(method, flag_values, global_batch_size, model_spec):
+def make_identity(method, flag_values, global_batch_size, model_spec,
+                  data_identity=None):
   """The identity of the run these flags describe.
 
   `model_spec` is a `model_spec.ModelSpec`, or None where members bring
-  their own (ensemble.py).
+  their own (ensemble.py); `data_identity` is {split name:
+  `data.Split.identity()`} of the splits that change the result.
   """
   return {'method': method, 'global_batch_size': int(global_batch_size),
           'model': model_spec.to_json() if model_spec else None,
           'flags': result_flags(project_flags(flag_values)),
+          'data': data_identity or {},
           'code_version': code_version()}
+
+
+def describe_data(split_identity):
+  """One line saying what a split's data are (`data.Split.identity()`)."""
+  if not split_identity:
+    return 'none'
+  source = split_identity.get('source') or {}
+  first, end = split_identity.get('examples', (0, 0))
+  if 'npz' in source:
+    what = (f'{source["npz"]} (size {source["size"]} bytes, sha256 '
+            f'{source["sha256"]})')
+  elif 'tfds' in source:
+    config = f'/{source["config"]}' if source.get('config') else ''
+    what = (f'TFDS {source["tfds"]}{config} {source["version"]} split '
+            f'{source["split"]!r}')
+  else:
+    what = json.dumps(source, sort_keys=True)
+  return f'{what}, examples [{first}, {end})'
+
+
+def data_differences(stored, current, sources_only=False):
+  """Lines naming each split whose data differ (both fingerprints)."""
+  lines = []
+  for name in sorted(set(stored) | set(current)):
+    old, new = stored.get(name), current.get(name)
+    if sources_only:
+      old, new = (old or {}).get('source'), (new or {}).get('source')
+    if old != new:
+      lines.append(f'{name} data: {describe_data(stored.get(name))} in the '
+                   f'directory, {describe_data(current.get(name))} now')
+  return lines
 
 
 def differences(stored, current):
@@ -104,6 +142,9 @@ def differences(stored, current):
     if stored.get(key) != current.get(key):
       lines.append(f'{key}: {stored.get(key)!r} in the directory, '
                    f'{current.get(key)!r} now')
+  # Identities written before data were recorded compare by flags alone.
+  if 'data' in stored and 'data' in current:
+    lines += data_differences(stored['data'], current['data'])
   old, new = stored.get('flags', {}), current.get('flags', {})
   for name in sorted(set(old) | set(new)):
     if name not in new:
@@ -119,11 +160,17 @@ def differences(stored, current):
 
 
 def load(output_dir):
-  """The stored identity, or None if the directory has none."""
+  """The stored identity, or None if the directory has none.
+
+  Raises:
+    files.FileError: naming run.json, if it cannot be read.
+  """
   path = os.path.join(output_dir, IDENTITY_FILE)
   if not tf.io.gfile.exists(path):
     return None
-  return files.read_json(path)
+  return files.read_json(
+      path, f'It identifies the run in {output_dir}: restore it from a '
+      f'backup, or use a new --output_dir.')
 
 
 def check(output_dir, identity):
@@ -167,3 +214,25 @@ def record(output_dir, identity):
 def matches(stored, identity):
   """Whether a ticket's stored identity is that of this run."""
   return stored is not None and not differences(stored, identity)
+
+
+def check_ticket_data(ticket_infos, data_identity):
+  """Raises RunMismatchError if a ticket was evaluated on other test data.
+
+  Args:
+    ticket_infos: {ticket path: its ticket.json}.
+    data_identity: {split name: identity} of this evaluation.
+  """
+  for path, info in ticket_infos.items():
+    recorded = (info.get('run_identity') or {}).get('data')
+    if not recorded or 'test' not in recorded:
+      continue  # A ticket written before data were recorded.
+    lines = data_differences({'test': recorded['test']},
+                             {'test': data_identity.get('test')},
+                             sources_only=True)
+    if lines:
+      raise RunMismatchError(
+          f'{path} was trained and evaluated on other test data than this '
+          f'evaluation has; its ensemble would mix two test sets. Pass the '
+          f'test data the ticket recorded. ' + '; '.join(
+              l.replace('in the directory', 'in the ticket') for l in lines))

@@ -85,7 +85,7 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('give two or more run directories (or globs).')
   try:
-    runs = [report.load_run(d) for d in report.expand(argv[1:])]
+    runs = report.load_runs(report.expand(argv[1:]))
     if len({r['flags'].get('dataset') for r in runs}) > 1:
       raise report.ReportError('the runs are of different datasets: ' +
                                ', '.join(f'{r["directory"]}: '

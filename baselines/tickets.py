@@ -11,6 +11,7 @@ write replaces it. It is also a library ticket (`sparse_layers.tickets`):
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from baselines import files
@@ -61,14 +62,66 @@ def save(path, model, probs, labels, info):
       os.path.join(d, INFO_FILE), info))
 
 
+def _rewrite_hint(path):
+  return (f'A damaged ticket cannot be trusted: delete {path} and rerun the '
+          f'binary with the same flags to recompute it (a member of a '
+          f'member-based method: delete its member_<j>/ directory too).')
+
+
 def load_info(path):
-  return files.read_json(os.path.join(path, INFO_FILE))
+  """The ticket's ticket.json (a FileError naming it if unreadable)."""
+  return files.read_json(os.path.join(path, INFO_FILE), _rewrite_hint(path))
 
 
 def load_predictions(path):
   """(probs, labels) saved with the ticket."""
-  arrays = files.read_npz(os.path.join(path, PREDICTIONS_FILE))
+  file_path = os.path.join(path, PREDICTIONS_FILE)
+  arrays = files.read_npz(file_path, _rewrite_hint(path))
+  if 'probs' not in arrays or 'labels' not in arrays:
+    raise files.FileError(f'{file_path}: lacks "probs" or "labels". '
+                          f'{_rewrite_hint(path)}')
   return arrays['probs'], arrays['labels']
+
+
+def load_member_predictions(paths):
+  """([probs of each ticket], labels) of tickets that share one test set.
+
+  Raises:
+    ticket_files.TicketError: naming the tickets, if a ticket's labels are
+      not the first's (another test set or order): averaging their
+      predictions would mix examples.
+  """
+  predictions = [load_predictions(p) for p in paths]
+  first = predictions[0][1]
+  for path, (probs, labels) in zip(paths, predictions):
+    if labels.shape != first.shape or not np.array_equal(labels, first):
+      differ = ('a different number of examples' if labels.shape !=
+                first.shape else
+                f'{int(np.sum(labels != first))} labels that differ')
+      raise ticket_files.TicketError(
+          f'{path} and {paths[0]} hold predictions of different test sets '
+          f'or orders ({differ}: {labels.shape[0]} vs {first.shape[0]} '
+          f'examples); their ensemble would average unrelated examples.')
+    if probs.shape[0] != labels.shape[0]:
+      raise ticket_files.TicketError(
+          f'{path}: {probs.shape[0]} predictions but {labels.shape[0]} '
+          f'labels. {_rewrite_hint(path)}')
+  return [probs for probs, _ in predictions], first
+
+
+def require_complete(paths, how_to_recompute):
+  """Raises TicketError naming the tickets of `paths` that are missing.
+
+  For a run whose training is done (its checkpoint is past the phases that
+  write them): a deleted ticket is not rewritten by resuming.
+  """
+  missing = [p for p in paths if not is_complete(p)]
+  if missing:
+    raise ticket_files.TicketError(
+        f'the run has finished, but {len(missing)} of its tickets are '
+        f'missing or incomplete: {", ".join(missing)}. Resuming does not '
+        f'rewrite them (the checkpoint is past their phase). '
+        f'{how_to_recompute}')
 
 
 def model_spec(path):

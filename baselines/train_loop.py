@@ -36,6 +36,7 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from baselines import checkpoints
 from baselines import data
 from baselines import devices
 from baselines import evaluation
@@ -223,7 +224,7 @@ class Run:
       trackables['sparsity_hook'] = self.hook
     self.checkpoint = tf.train.Checkpoint(**trackables)
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, os.path.join(self.write_run_dir, 'checkpoints'),
+        self.checkpoint, os.path.join(self.write_run_dir, checkpoints.CHECKPOINTS_DIR),
         max_to_keep=2)
     self.writer = tf.summary.create_file_writer(
         summary_dir or os.path.join(config.writes_to, 'summaries'))
@@ -328,6 +329,7 @@ class Run:
     Raises:
       preemption.Preempted: after SIGTERM, once this step is checkpointed.
     """
+    self._preemption.reset()
     self._preemption.active = True
     try:
       self._train(on_ticket, on_epoch_end)
@@ -354,14 +356,8 @@ class Run:
         current model to directory `path` (atomically).
       on_epoch_end: `on_epoch_end(run)` after each trained epoch.
     """
-    # A preemption checkpoint is newer than every regular one (a regular
-    # save deletes it).
-    latest = (tf.train.latest_checkpoint(
-        os.path.join(self.run_dir, PREEMPTED_DIR)) or
-              tf.train.latest_checkpoint(
-                  os.path.join(self.run_dir, 'checkpoints')))
+    latest = checkpoints.restore_newest_intact(self.checkpoint, self.run_dir)
     if latest:
-      self.checkpoint.restore(latest).assert_existing_objects_matched()
       self.history = json.loads(self._history_json.numpy().decode())
       logging.info('%s: resumed from %s at epoch %d, step %d of %d',
                    self.run_dir, latest, self.completed_epochs,
@@ -409,7 +405,7 @@ class Run:
 
   @property
   def _preempted_dir(self):
-    return os.path.join(self.write_run_dir, PREEMPTED_DIR)
+    return os.path.join(self.write_run_dir, checkpoints.PREEMPTED_DIR)
 
   def _steps_into_epoch(self):
     """Steps of the current epoch already trained (0 at a boundary)."""
@@ -421,12 +417,13 @@ class Run:
     manager = tf.train.CheckpointManager(self.checkpoint, self._preempted_dir,
                                          max_to_keep=1)
     path = self._checkpoint(manager, _int(self.optimizer.iterations))
+    received, exit_code = self._preemption.answer()
     raise preemption.Preempted(
-        f'{self.run_dir}: preemption notice (SIGTERM) answered at global '
-        f'step {_int(self.optimizer.iterations)} (epoch '
+        f'{self.run_dir}: {received} answered at global step '
+        f'{_int(self.optimizer.iterations)} (epoch '
         f'{self.completed_epochs + 1}, step {self._steps_into_epoch()} of '
         f'{self.steps_per_epoch}); saved {path}. A restart with the same '
-        f'flags resumes there.')
+        f'flags resumes there.', exit_code)
 
   def _train_one_epoch(self, phase, clock, ends_in_ticket=False):
     """Trains and evaluates one epoch; returns its metrics.
@@ -572,7 +569,6 @@ class Run:
 
 
 TRAJECTORIES_DIR = 'trajectories'
-PREEMPTED_DIR = 'preempted'
 
 
 def save_trajectory_point(output_dir, run_name, epoch, phase_name, probs):

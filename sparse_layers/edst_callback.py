@@ -180,6 +180,18 @@ class EdstCallback(hook_lib.SparsityCallback):
           self.grow_batch(step), phase.reexplore_fraction))
     self.history.append(record)
 
+  def _check_ticket_dir(self):
+    """Raises ValueError unless the chief can write into `ticket_dir`, so a
+    bad directory stops `fit` before its first epoch, not at a ticket."""
+    if not self.model.distribute_strategy.extended.should_checkpoint:
+      return
+    ticket_files.check_writable(self.ticket_dir, 'ticket_dir')
+
+  def on_train_begin(self, logs=None):
+    # The run's step is checked at the first epoch: BackupAndRestore may
+    # restore it after this callback's on_train_begin.
+    self._check_ticket_dir()
+
   def on_epoch_begin(self, epoch, logs=None):
     if not self._checked:
       self._check_run()

@@ -14,10 +14,16 @@ output directory:
     With `dtype='bfloat16'` the kernel values are rounded to bfloat16 (stored
     as their 16 bits); the rest stays float32.
   - `saved_model/`: a SavedModel whose `serving_default` signature maps
-    `images` (float32, the members' input shape) to `probabilities` (the
-    ensemble's mean) and `member_probabilities` ([batch, member, class]).
-    Its members are `serving_copy`s: plain Conv2D / Dense layers holding the
-    tickets' kernels (zeros included) and no masks.
+    `images` to `probabilities` (the ensemble's mean) and
+    `member_probabilities` ([batch, member, class]). Where the tickets
+    record their input preprocessing (`ticket.json`'s
+    `input_preprocessing`, as the binaries write it), `images` are what the
+    dataset gives: uint8, 0-255, [batch, height, width, channels], and the
+    SavedModel applies the normalisation (x / 255 - mean) / std itself;
+    otherwise `images` are float32 as the members take them. Its members
+    are `serving_copy`s: plain Conv2D / Dense layers holding the tickets'
+    kernels (zeros included) and no masks.
+  - `export.json`: the members, dtype, serving input and preprocessing.
 Both reproduce the tickets' ensemble (`ensemble.load_ensemble`) bit for bit
 as TensorFlow computes it in a graph (`predict`, a `tf.function`); eager
 calls can differ in the last bit, as grappler rewrites graphs.
@@ -42,8 +48,12 @@ from sparse_layers.keras_alias import keras
 
 COMPACT_FILE = 'ensemble.npz'
 SAVED_MODEL_DIR = 'saved_model'
+METADATA_FILE = 'export.json'
 FORMAT = 'freetickets-compact-1'
 DTYPES = ('float32', 'bfloat16')
+# ticket.json's record of the input preprocessing: {'mean': [...], 'std':
+# [...]} of images scaled to [0, 1], as (uint8 image / 255 - mean) / std.
+PREPROCESSING_KEY = 'input_preprocessing'
 
 
 def _text(payload):
@@ -216,31 +226,68 @@ def load_compact_ensemble(path):
   return _ensemble_of(*load_members(path))
 
 
+def normalize(images, preprocessing):
+  """(uint8 images / 255 - mean) / std, in float32 (`PREPROCESSING_KEY`)."""
+  images = tf.cast(images, tf.float32) / 255.0
+  return ((images - tf.constant(preprocessing['mean'], tf.float32)) /
+          tf.constant(preprocessing['std'], tf.float32))
+
+
 class _Serving(tf.Module):
   """The SavedModel's root: the ensemble's variables and serving function.
 
   It tracks the variables, not the Keras model, so saving traces only the
-  serving function (not every layer's call, as for a Keras object).
+  serving function (not every layer's call, as for a Keras object). With
+  `preprocessing` it takes uint8 images and normalises them.
   """
 
-  def __init__(self, model):
+  def __init__(self, model, preprocessing=None):
     super().__init__()
     self.ensemble_variables = list(model.weights)
-    spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32,
+    spec = tf.TensorSpec([None, *model.input_shape[1:]],
+                         tf.uint8 if preprocessing else tf.float32,
                          name='images')
 
     def serve(images):
+      if preprocessing:
+        images = normalize(images, preprocessing)
       mean, per_member = model(images, training=False)
       return {'probabilities': mean, 'member_probabilities': per_member}
 
     self.serve = tf.function(serve, input_signature=[spec])
 
 
-def save_serving(path, model):
-  """Writes a SavedModel of an ensemble with outputs [mean, per member]."""
-  module = _Serving(model)
+def save_serving(path, model, preprocessing=None):
+  """Writes a SavedModel of an ensemble with outputs [mean, per member]
+  (taking uint8 images with `preprocessing`, see `_Serving`)."""
+  module = _Serving(model, preprocessing)
   tf.saved_model.save(module, path,
                       signatures={'serving_default': module.serve})
+
+
+def tickets_preprocessing(ticket_dirs):
+  """The tickets' common `PREPROCESSING_KEY` record, or None if none has one.
+
+  Raises:
+    TicketError: if the tickets record different ones (or only some do).
+  """
+  records = {path: ticket_files.load_info(path).get(PREPROCESSING_KEY)
+             for path in ticket_dirs}
+  distinct = {json.dumps(r, sort_keys=True) for r in records.values()}
+  if len(distinct) > 1:
+    raise ticket_files.TicketError(
+        'the tickets record different input preprocessing: ' + '; '.join(
+            f'{path}: {record}' for path, record in records.items()))
+  return next(iter(records.values()))
+
+
+def serving_input(model, preprocessing):
+  """What the SavedModel's `images` are, in words."""
+  shape = [None, *model.input_shape[1:]]
+  if preprocessing:
+    return (f'uint8 {shape}, 0-255 as the dataset gives them; normalised '
+            f'inside as (x / 255 - mean) / std')
+  return f'float32 {shape}, as the members take them (no preprocessing)'
 
 
 def directory_bytes(path):
@@ -249,8 +296,8 @@ def directory_bytes(path):
              for root, _, names in tf.io.gfile.walk(path) for name in names)
 
 
-def export(ticket_dirs, output_dir, dtype='float32'):
-  """Writes the compact file and the SavedModel of the tickets' ensemble.
+def export(ticket_dirs, output_dir, dtype='float32', preprocessing=None):
+  """Writes the compact file, the SavedModel and `export.json`.
 
   The SavedModel is built from the compact file, so both give the same
   predictions.
@@ -259,6 +306,8 @@ def export(ticket_dirs, output_dir, dtype='float32'):
     ticket_dirs: ticket directories (`tickets`), one per member.
     output_dir: a new or empty directory.
     dtype: of the stored kernel values, 'float32' or 'bfloat16'.
+    preprocessing: {'mean': [...], 'std': [...]} (`PREPROCESSING_KEY`);
+      default: the tickets' record, if they have one.
 
   Returns:
     dict: paths and bytes of the compact file and the SavedModel, and the
@@ -272,23 +321,33 @@ def export(ticket_dirs, output_dir, dtype='float32'):
     raise ValueError(f'--output {output_dir} is not empty; export writes '
                      f'into a new or empty directory.')
   members = ensemble_lib.load_members(ticket_dirs)
+  if preprocessing is None:
+    preprocessing = tickets_preprocessing(ticket_dirs)
   tf.io.gfile.makedirs(output_dir)
   compact = os.path.join(output_dir, COMPACT_FILE)
   compact_bytes = save_compact(compact, members, dtype)
   served = os.path.join(output_dir, SAVED_MODEL_DIR)
   compact_members, from_logits = load_members(compact)
   save_serving(served, _ensemble_of(
-      [serving_copy(m) for m in compact_members], from_logits))
+      [serving_copy(m) for m in compact_members], from_logits),
+               preprocessing)
+  metadata = {'members': len(members), 'dtype': dtype,
+              'tickets': list(ticket_dirs),
+              'serving_input': serving_input(members[0], preprocessing),
+              'preprocessing': preprocessing}
+  with tf.io.gfile.GFile(os.path.join(output_dir, METADATA_FILE), 'w') as f:
+    json.dump(metadata, f, indent=1, sort_keys=True)
   return {'compact_file': compact, 'compact_bytes': compact_bytes,
           'saved_model': served, 'saved_model_bytes': directory_bytes(served),
           'ticket_bytes': sum(directory_bytes(p) for p in ticket_dirs),
-          'members': len(members), 'dtype': dtype}
+          **metadata}
 
 
 def define_flags(flag_values=None):
   """Defines the command line's flags (in absl's global FLAGS by default)."""
   from absl import flags  # pylint: disable=g-import-not-at-top
-  flag_values = flag_values or flags.FLAGS
+  if flag_values is None:  # An empty FlagValues is falsy.
+    flag_values = flags.FLAGS
   flags.DEFINE_string('output', None, 'New or empty output directory.',
                       flag_values=flag_values)
   flags.DEFINE_enum('dtype', 'float32', list(DTYPES),

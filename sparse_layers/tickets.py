@@ -35,6 +35,20 @@ class TicketError(ValueError):
   """A ticket is missing, incomplete or does not fit the others."""
 
 
+def check_writable(directory, name):
+  """Raises ValueError unless `directory` can be created and written (a
+  probe file, removed again); the message names it as `name`=directory."""
+  probe = os.path.join(directory, '.write_test')
+  try:
+    tf.io.gfile.makedirs(directory)
+    with tf.io.gfile.GFile(probe, 'w') as f:
+      f.write('ok')
+    tf.io.gfile.remove(probe)
+  except (tf.errors.OpError, OSError) as e:
+    raise ValueError(f'{name}={directory} is not writable '
+                     f'({type(e).__name__}: {e}).') from e
+
+
 def write_architecture(directory, model):
   """Writes `model.to_json()` to `directory`/architecture.json."""
   with tf.io.gfile.GFile(os.path.join(directory, ARCHITECTURE_FILE), 'w') as f:

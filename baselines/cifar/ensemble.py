@@ -8,7 +8,9 @@ metrics, diversity; corrupted data with --corruptions_interval > 0; OOD with
 A ticket directory (with ticket.json) is rebuilt from its own model spec
 (architecture, depth, width, classes, input shape, dataset): no model flags
 and no training data are needed, and the test set is that of the tickets'
-dataset. Tickets of different datasets or input shapes are refused. A plain
+dataset. Tickets of different datasets or input shapes are refused, and so
+is a test set other than the one a ticket recorded (its file's size and
+sha256, or its TFDS name, version and split). A plain
 checkpoint directory or prefix is built from --depth / --width_multiplier /
 --dataset; masks in a checkpoint are used, and dense checkpoints load into
 the dense model.
@@ -67,7 +69,9 @@ def main(argv):
       logging.info('--%s=%s from the tickets.', name, value)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  exp = experiment.Experiment.from_flags(f, 'ensemble', evaluate_only=True)
+  exp = experiment.Experiment.from_flags(
+      f, 'ensemble', evaluate_only=True,
+      ticket_infos={path: tickets.load_info(path) for path in specs})
   try:
     members = [restore_member(exp, path, specs.get(path))
                for path in f.checkpoint_dirs]

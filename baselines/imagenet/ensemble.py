@@ -58,9 +58,9 @@ def main(argv):
     adopt_ticket_flags(FLAGS, specs)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  exp = experiment.Experiment.from_flags(FLAGS, 'ensemble',
-                                         evaluate_only=True,
-                                         task=tasks.IMAGENET)
+  exp = experiment.Experiment.from_flags(
+      FLAGS, 'ensemble', evaluate_only=True, task=tasks.IMAGENET,
+      ticket_infos={path: tickets.load_info(path) for path in specs})
   members = []
   for path in FLAGS.checkpoint_dirs:
     with exp.strategy.scope():

@@ -1,5 +1,6 @@
 """Tests for baselines/data.py: npz validation, order, augmentation."""
 
+import hashlib
 import os
 from unittest import mock
 
@@ -47,6 +48,30 @@ class DataTest(tf.test.TestCase):
         data.load_npz(path, 10)
     with self.assertRaisesRegex(data.DataError, 'not found: .*missing.npz'):
       data.load_npz(os.path.join(d, 'missing.npz'), 10)
+
+  def test_npz_identity_is_its_content_and_the_slice(self):
+    path = _write_npz(self.get_temp_dir(), 'ok.npz', self.x, self.y)
+    with open(path, 'rb') as f:
+      payload = f.read()
+    split = data.load_npz(path, 10)
+    self.assertEqual(split.identity(), {
+        'source': {'npz': path, 'size': len(payload),
+                   'sha256': hashlib.sha256(payload).hexdigest()},
+        'examples': [0, 20]})
+    held_out = data.skip(data.take(split, 20), 15)
+    self.assertEqual(held_out.identity()['examples'], [15, 20])
+    self.assertEqual(data.take(split, 5).identity()['examples'], [0, 5])
+
+  def test_npz_without_examples_or_damaged_is_one_clear_error(self):
+    d = self.get_temp_dir()
+    path = _write_npz(d, 'none.npz', self.x[:0], self.y[:0])
+    with self.assertRaisesRegex(data.DataError, 'none.npz: has no examples'):
+      data.load_npz(path, 10)
+    with open(os.path.join(d, 'ok.npz'), 'wb') as f:
+      f.write(b'PK\x03\x04 truncated')
+    with self.assertRaisesRegex(data.DataError,
+                                'ok.npz: not a readable npz file'):
+      data.load_npz(os.path.join(d, 'ok.npz'), 10)
 
   def test_missing_tfds_data_dir_is_a_clear_error(self):
     with self.assertRaisesRegex(data.DataError,

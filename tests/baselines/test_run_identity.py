@@ -25,8 +25,13 @@ def _flags(*argv):
   return values
 
 
-def _identity(*argv, method='edst', batch=128):
-  return run_identity.make_identity(method, _flags(*argv), batch, SPEC)
+def _identity(*argv, method='edst', batch=128, data=None):
+  return run_identity.make_identity(method, _flags(*argv), batch, SPEC, data)
+
+
+def _npz(sha, path='/d/test.npz', examples=(0, 10)):
+  return {'source': {'npz': path, 'size': 123, 'sha256': sha},
+          'examples': list(examples)}
 
 
 class RunIdentityTest(tf.test.TestCase):
@@ -78,6 +83,40 @@ class RunIdentityTest(tf.test.TestCase):
     with self.assertRaisesRegex(run_identity.RunMismatchError,
                                 r'outputs of an earlier run \(tickets\)'):
       run_identity.check(out, _identity())
+
+  def test_other_data_at_the_same_path_is_named_with_both_fingerprints(self):
+    d = self.get_temp_dir()
+    run_identity.record(d, _identity(data={'test': _npz('aaa')}))
+    run_identity.check(d, _identity(data={'test': _npz('aaa')}))
+    with self.assertRaises(run_identity.RunMismatchError) as raised:
+      run_identity.check(d, _identity(data={'test': _npz('bbb')}))
+    self.assertIn('test data: /d/test.npz (size 123 bytes, sha256 aaa), '
+                  'examples [0, 10) in the directory, /d/test.npz (size 123 '
+                  'bytes, sha256 bbb), examples [0, 10) now',
+                  str(raised.exception))
+    tfds_test = {'source': {'tfds': 'cifar10', 'version': '3.0.2',
+                            'config': None, 'split': 'test'},
+                 'examples': [0, 10000]}
+    self.assertIn('TFDS cifar10 3.0.2 split \'test\'',
+                  run_identity.describe_data(tfds_test))
+
+  def test_identity_written_before_data_were_recorded_compares_flags(self):
+    stored = _identity()
+    del stored['data']
+    self.assertEqual(run_identity.differences(
+        stored, _identity(data={'test': _npz('aaa')})), [])
+
+  def test_tickets_of_other_test_data_are_refused_for_an_ensemble(self):
+    ticket = {'run_identity': {'data': {'test': _npz('aaa')}}}
+    # Another slice of the same file is the same test set.
+    run_identity.check_ticket_data(
+        {'/t/ticket_0': ticket}, {'test': _npz('aaa', examples=(0, 5))})
+    run_identity.check_ticket_data({'/t/old': {}}, {'test': _npz('bbb')})
+    with self.assertRaisesRegex(run_identity.RunMismatchError,
+                                '/t/ticket_0 was trained .* sha256 aaa.* in '
+                                'the ticket, .*sha256 bbb'):
+      run_identity.check_ticket_data({'/t/ticket_0': ticket},
+                                     {'test': _npz('bbb')})
 
   def test_ticket_identity_match_ignores_code_version(self):
     identity = _identity()

@@ -214,6 +214,15 @@ class EdstCallbackTest(tf.test.TestCase):
     with self.assertRaisesRegex(ValueError, r'already holds tickets of another '
                                 r'run \(.*ticket_1\)'):
       _fit(model, callback)
+    # A ticket_dir that cannot be a directory: refused before any step.
+    blocker = os.path.join(tempfile.mkdtemp(), 'a_file')
+    with open(blocker, 'w') as f:
+      f.write('not a directory')
+    model, callback = _edst(os.path.join(blocker, 'tickets'))
+    with self.assertRaisesRegex(ValueError, r'ticket_dir=.*a_file/tickets is '
+                                r'not writable'):
+      _fit(model, callback)
+    self.assertEqual(int(model.optimizer.iterations), 0)
     with self.assertRaisesRegex(ValueError, 'phase empty has 0 epochs'):
       edst_callback.EdstCallback(
           callback.hook, [phases.Phase('empty', 0, ((0.0, 1.0),))], STEPS,

@@ -81,6 +81,40 @@ class ExportTest(tf.test.TestCase):
     self.assertLen(variables, MEMBERS * len(
         export.serving_copy(tickets.load(self.paths[0])).weights))
 
+  def test_recorded_preprocessing_makes_the_saved_model_take_uint8(self):
+    root = tempfile.mkdtemp()
+    record = {'mean': [0.4, 0.5, 0.6], 'std': [0.2, 0.25, 0.3]}
+    paths = []
+    for index, path in enumerate(self.paths[:2]):
+      info = tickets.load_info(path)
+      info[export.PREPROCESSING_KEY] = record
+      paths.append(os.path.join(root, f'ticket_{index}'))
+      tickets.save(paths[-1], tickets.load(path), info)
+    result = export.export(paths, os.path.join(root, 'out'))
+    self.assertEqual(result['preprocessing'], record)
+    self.assertStartsWith(result['serving_input'], 'uint8 [None, 8, 8, 3]')
+    with open(os.path.join(root, 'out', 'export.json')) as f:
+      self.assertEqual(json.load(f)['preprocessing'], record)
+    raw = np.random.default_rng(1).integers(0, 256, (16, 8, 8, 3)).astype(
+        np.uint8)
+    normalised = ((raw.astype(np.float32) / 255.0 - np.float32(
+        record['mean'])) / np.float32(record['std'])).astype(np.float32)
+    reference = ensemble.load_ensemble(paths, member_probabilities=True)
+    mean, _ = reference.predict(normalised, verbose=0)
+    served = tf.saved_model.load(result['saved_model'])
+    signature = served.signatures['serving_default']
+    self.assertEqual(signature.structured_input_signature[1]['images'].dtype,
+                     tf.uint8)
+    outputs = signature(images=tf.constant(raw))
+    self.assertAllClose(outputs['probabilities'].numpy(), mean, atol=1e-6)
+    # Tickets that disagree on their preprocessing are refused.
+    info = tickets.load_info(paths[1])
+    info[export.PREPROCESSING_KEY] = {'mean': [0.0] * 3, 'std': [1.0] * 3}
+    tickets.save(paths[1], tickets.load(paths[1]), info)
+    with self.assertRaisesRegex(tickets.TicketError,
+                                'record different input preprocessing'):
+      export.export(paths, os.path.join(root, 'other'))
+
   def test_compact_file_holds_only_non_zero_kernel_values(self):
     with np.load(self.result['compact_file']) as arrays:
       stored = {key: arrays[key] for key in arrays.files}
@@ -128,11 +162,15 @@ class ExportTest(tf.test.TestCase):
 
   def test_command_line_output(self):
     out = os.path.join(self.root, 'export')
-    self.assertEqual(sorted(os.listdir(out)), ['ensemble.npz', 'saved_model'])
+    self.assertEqual(sorted(os.listdir(out)),
+                     ['ensemble.npz', 'export.json', 'saved_model'])
     self.assertEqual(self.result['compact_bytes'],
                      os.path.getsize(os.path.join(out, 'ensemble.npz')))
     self.assertEqual(self.result['members'], MEMBERS)
     self.assertEqual(self.result['dtype'], 'float32')
+    # Tickets without a recorded preprocessing: float32 inputs, said so.
+    self.assertIsNone(self.result['preprocessing'])
+    self.assertStartsWith(self.result['serving_input'], 'float32')
     with self.assertRaisesRegex(SystemExit, f'--output {out} is not empty'):
       export.main(self.argv, self.flag_values)
 

@@ -36,6 +36,12 @@ def write_fixtures(directory):
     np.savez(os.path.join(directory, f'{name}.npz'), x=x, y=y)
   np.savez(os.path.join(directory, 'nolabels.npz'),
            x=np.zeros((8, 32, 32, 3), np.uint8))
+  np.savez(os.path.join(directory, 'no_examples.npz'),
+           x=np.zeros((0, 32, 32, 3), np.uint8), y=np.zeros(0, int))
+  with open(os.path.join(directory, 'ok.npz'), 'rb') as f:
+    payload = f.read()
+  with open(os.path.join(directory, 'truncated.npz'), 'wb') as f:
+    f.write(payload[:len(payload) // 2])
   os.makedirs(os.path.join(directory, 'empty'), exist_ok=True)
   with open(os.path.join(directory, 'a_file'), 'w') as f:
     f.write('not a directory')
@@ -145,6 +151,19 @@ def cases(directory):
       'npz_without_test': (
           'deterministic', [f'--train_npz={directory}/ok.npz'],
           '--train_npz and --test_npz go together', False),
+      'npz_no_examples': (
+          'deterministic', [f'--train_npz={directory}/ok.npz',
+                            f'--test_npz={directory}/no_examples.npz'],
+          'no_examples.npz: has no examples', False),
+      'npz_truncated': (
+          'deterministic', [f'--train_npz={directory}/truncated.npz',
+                            f'--test_npz={directory}/ok.npz'],
+          'truncated.npz: not a readable npz file', False),
+      'train_smaller_than_batch': (
+          'dst_ensemble', ok_npz, 'the training split (train_npz, 8 '
+          'examples) is smaller than one global batch (32)', False),
+      'empty_output_dir': ('edst', [], '--output_dir must name a directory',
+                           True),
       'ood_npz_format': ('deterministic', ok_npz + ['--eval_on_ood',
                                                     '--ood_npz=svhn.npz'],
                          '--ood_npz entries must be name=path.npz', False),
@@ -163,6 +182,9 @@ def output_dir(directory, name):
   """The case's --output_dir (inside the blocking file for that case)."""
   if name == 'unwritable_output_dir':
     return os.path.join(directory, 'a_file', 'out')
+  if name == 'empty_output_dir':  # --output_dir=$UNSET.
+    return ''
+
   return os.path.join(directory, name)
 
 
@@ -172,7 +194,7 @@ def main(directory):
   for name, (binary, extra, _, mock) in cases(directory).items():
     out = output_dir(directory, name)
     module = f'baselines.cifar.{binary}'
-    context = ((lambda: tfds.testing.mock_data(num_examples=16)) if mock
+    context = ((lambda: tfds.testing.mock_data(num_examples=64)) if mock
                else None)
     code, message, trace = in_process.outcome(
         module, [module] + bt.TINY_FLAGS + extra + [f'--output_dir={out}'],

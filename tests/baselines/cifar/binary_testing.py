@@ -45,6 +45,16 @@ def run(module, args, num_examples=NUM_EXAMPLES, mock=True, timeout=900,
                         text=True, timeout=timeout, env=env, check=False)
 
 
+def result_of(module, *args, timeout=900):
+  """Runs `python -m module args` and returns the JSON it printed after
+  `RESULT ` (the in-process case runners)."""
+  result = check(subprocess.run(
+      [sys.executable, '-m', module, *args], cwd=ROOT, capture_output=True,
+      text=True, timeout=timeout, check=False))
+  line = [l for l in result.stdout.splitlines() if l.startswith('RESULT ')]
+  return json.loads(line[-1][len('RESULT '):])
+
+
 def check(result):
   """Raises with the binary's stderr tail if it failed."""
   if result.returncode != 0:

@@ -5,10 +5,7 @@ binary in turn (`in_process`), as a user would meet them: absl's message
 for a flag a validator refuses, the binary's own for bad data or settings.
 """
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 
 from absl.testing import parameterized
@@ -26,12 +23,7 @@ class BadInputTest(tf.test.TestCase, parameterized.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    result = bt.check(subprocess.run(
-        [sys.executable, '-m', 'tests.baselines.cifar.bad_input_run', _DIR],
-        cwd=bt.ROOT, capture_output=True, text=True, timeout=900,
-        check=False))
-    line = [l for l in result.stdout.splitlines() if l.startswith('RESULT ')]
-    cls.results = json.loads(line[-1][len('RESULT '):])
+    cls.results = bt.result_of('tests.baselines.cifar.bad_input_run', _DIR)
 
   @parameterized.named_parameters((name, name) for name in CASES)
   def test_clear_error_before_training(self, name):

@@ -179,17 +179,31 @@ class EdstTest(tf.test.TestCase):
       self.assertAllClose(got[key], self.metrics['metrics'][key], rtol=1e-5,
                           msg=key)
 
-  def test_ensemble_binary_needs_no_train_data_and_refuses_mixed_tickets(self):
+  def test_ensemble_binary_uses_the_tickets_test_set_and_refuses_mixed(self):
     work = tempfile.mkdtemp()
     rng = np.random.default_rng(0)
     test_npz = os.path.join(work, 'test.npz')
     np.savez(test_npz, x=rng.integers(0, 256, (20, 32, 32, 3), np.uint8),
              y=rng.integers(0, 10, 20))
-    result = bt.check(bt.run('baselines.cifar.ensemble', [
+    # The tickets' own (mock TFDS) test set: their ensemble's test metrics
+    # are the run's.
+    bt.check(bt.run('baselines.cifar.ensemble', [
         f'--checkpoint_dirs={self.tickets[0]},{self.tickets[1]}',
-        f'--test_npz={test_npz}', f'--output_dir={work}/ok'], mock=False))
+        f'--output_dir={work}/ok']))
     metrics = bt.load_json(os.path.join(work, 'ok', 'metrics.json'))
-    self.assertBetween(metrics['metrics']['test/accuracy'], 0.0, 1.0)
+    run_metrics = bt.load_json(os.path.join(self.out, 'metrics.json'))
+    self.assertAllClose(metrics['metrics']['test/accuracy'],
+                        run_metrics['metrics']['test/accuracy'])
+    self.assertNotIn('train', bt.load_json(os.path.join(work, 'ok',
+                                                        'run.json'))['data'])
+    # Another test set than the tickets recorded: refused.
+    result = bt.run('baselines.cifar.ensemble', [
+        f'--checkpoint_dirs={self.tickets[0]},{self.tickets[1]}',
+        f'--test_npz={test_npz}', f'--output_dir={work}/other'], mock=False)
+    self.assertEqual(result.returncode, 1)
+    self.assertIn('was trained and evaluated on other test data',
+                  result.stderr)
+    self.assertFalse(os.path.exists(os.path.join(work, 'other')))
     other = os.path.join(work, 'cifar100_ticket')
     shutil.copytree(self.tickets[1], other)
     info = bt.load_json(os.path.join(other, 'ticket.json'))
