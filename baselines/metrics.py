@@ -1,4 +1,5 @@
-"""Metrics with UB / robustness-metrics definitions (REFERENCE.md section 5).
+"""Metrics as UB and robustness-metrics define them (google/uncertainty-baselines,
+google-research/robustness_metrics).
 
 Numpy functions over predicted probabilities (evaluation, ensembles, OOD) and a
 streaming Keras ECE for training. Ensembles average the members' softmax

@@ -1,4 +1,4 @@
-r"""Bytes of a compact ticket ensemble beside one dense checkpoint (issue 11).
+r"""Bytes of a compact ticket ensemble beside one dense checkpoint.
 
 Builds M WRN-28-10 tickets with random ERK masks at sparsity S (untrained:
 only sizes matter), saves them as tickets (`sparse_layers.tickets`), exports

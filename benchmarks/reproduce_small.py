@@ -1,6 +1,6 @@
 r"""Small-scale reproduction: our binaries beside the authors' figures.
 
-The protocol of the side-by-side study (issue 7): a CIFAR-10 subset of 800
+The protocol of the side-by-side study: a CIFAR-10 subset of 800
 training and 200 test images per class, drawn with a fixed seed from the
 real data set; the first 2000 images of the CIFAR-100 sample as OOD data; a
 WRN-10-2 with batch 128, seeds 0, 1 and 2:
@@ -63,7 +63,7 @@ METHODS = {
 }
 # The authors' code (VITA-Group/FreeTickets: their Masking and training
 # loops, end-of-phase tickets, no validation split) on this protocol, mean
-# over seeds 0-2, as reported in issue 7.
+# over seeds 0-2 (docs/reproduction.md).
 AUTHORS = {
     'dense': dict(acc=0.598, nll=1.103, ece=0.030, ood_auroc=0.664),
     'edst': dict(acc=0.585, nll=1.147, ece=0.044, members_acc=0.580,
@@ -71,7 +71,7 @@ AUTHORS = {
     'dst': dict(acc=0.552, nll=1.226, ece=0.052, members_acc=0.543,
                 disagreement=0.205, ood_auroc=0.643),
 }
-# Done when each mean is this close to the authors' (issue 7).
+# The study's tolerance: each mean this close to the authors'.
 TOLERANCE = dict(acc=0.015, nll=0.04, disagreement=0.02)
 COLUMNS = (('acc', 'ens. acc'), ('nll', 'ens. NLL'), ('ece', 'ens. ECE'),
            ('members_acc', "members' acc"), ('disagreement', 'disagreement'),

@@ -5,7 +5,7 @@ A layer's raw score is `sum(shape) / prod(shape)` (ERK) or the same over the
 last two dimensions (ER), raised to `erk_power_scale`. Densities are
 `eps * raw`, with `eps` solved so that the non-zeros over all masked layers are
 `(1 - S) * total`; layers that would exceed density 1 are made dense and `eps`
-is solved again over the rest (REFERENCE.md section 1).
+is solved again over the rest (as RigL's code, google-research/rigl).
 """
 
 import math

@@ -1,6 +1,6 @@
 r"""Inference and training FLOPs of dense and sparse models (paper App. D).
 
-RigL's convention (REFERENCE.md section 6): a layer's inference FLOPs are the
+RigL's convention (Evci et al. 2020 and google-research/rigl): a layer's inference FLOPs are the
 multiply-adds of its kernel over all output positions, scaled by its density;
 a training step costs 3x the forward pass (forward, input gradient, weight
 gradient); a RigL step with update interval ΔT costs on average

@@ -6,7 +6,7 @@ An update fires after optimizer step t when `begin_step < t <= end_step` and
 `(t - begin_step) % update_interval == 0` (Algorithm 2, line 6: t mod ΔT = 0).
 The drop fraction p_t is constant, or cosine-annealed
 `p_t = p_0 / 2 * (1 + cos(pi * (t - begin) / (end - begin)))` (RigL, Eq. 1 of
-Evci et al. 2020; REFERENCE.md section 2).
+Evci et al. 2020).
 
 Learning rate: `plan_learning_rate` turns a plan of `phases.Phase`s (EDST's
 exploration and refinements, Section 3.3) into one piecewise-constant

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bazel and buildifier checks (CI step; README "Bazel"). Installs Debian's
+# Bazel and buildifier checks (CI step; docs/development.md, "Bazel"). Installs Debian's
 # bazel-bootstrap and the npm buildifier if missing, checks BUILD formatting
 # and lint, runs `bazel test //...` with the project's venv first on PATH, and
 # prints a "bazel: N passed, N failed" line.
