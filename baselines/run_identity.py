@@ -120,16 +120,18 @@ def describe_data(split_identity):
   return f'{what}, examples [{first}, {end})'
 
 
-def data_differences(stored, current, sources_only=False):
-  """Lines naming each split whose data differ (both fingerprints)."""
+def data_differences(stored, current, sources_only=False,
+                     stored_in='the directory'):
+  """Lines naming each split whose data differ (both fingerprints; the
+  stored ones said to be in `stored_in`)."""
   lines = []
   for name in sorted(set(stored) | set(current)):
     old, new = stored.get(name), current.get(name)
     if sources_only:
       old, new = (old or {}).get('source'), (new or {}).get('source')
     if old != new:
-      lines.append(f'{name} data: {describe_data(stored.get(name))} in the '
-                   f'directory, {describe_data(current.get(name))} now')
+      lines.append(f'{name} data: {describe_data(stored.get(name))} in '
+                   f'{stored_in}, {describe_data(current.get(name))} now')
   return lines
 
 
@@ -229,10 +231,9 @@ def check_ticket_data(ticket_infos, data_identity):
       continue  # A ticket written before data were recorded.
     lines = data_differences({'test': recorded['test']},
                              {'test': data_identity.get('test')},
-                             sources_only=True)
+                             sources_only=True, stored_in='the ticket')
     if lines:
       raise RunMismatchError(
           f'{path} was trained and evaluated on other test data than this '
           f'evaluation has; its ensemble would mix two test sets. Pass the '
-          f'test data the ticket recorded. ' + '; '.join(
-              l.replace('in the directory', 'in the ticket') for l in lines))
+          f'test data the ticket recorded. ' + '; '.join(lines))

@@ -224,7 +224,8 @@ class Run:
       trackables['sparsity_hook'] = self.hook
     self.checkpoint = tf.train.Checkpoint(**trackables)
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, os.path.join(self.write_run_dir, checkpoints.CHECKPOINTS_DIR),
+        self.checkpoint,
+        os.path.join(self.write_run_dir, checkpoints.CHECKPOINTS_DIR),
         max_to_keep=2)
     self.writer = tf.summary.create_file_writer(
         summary_dir or os.path.join(config.writes_to, 'summaries'))

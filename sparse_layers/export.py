@@ -328,9 +328,9 @@ def export(ticket_dirs, output_dir, dtype='float32', preprocessing=None):
   compact_bytes = save_compact(compact, members, dtype)
   served = os.path.join(output_dir, SAVED_MODEL_DIR)
   compact_members, from_logits = load_members(compact)
-  save_serving(served, _ensemble_of(
-      [serving_copy(m) for m in compact_members], from_logits),
-               preprocessing)
+  served_ensemble = _ensemble_of([serving_copy(m) for m in compact_members],
+                                 from_logits)
+  save_serving(served, served_ensemble, preprocessing)
   metadata = {'members': len(members), 'dtype': dtype,
               'tickets': list(ticket_dirs),
               'serving_input': serving_input(members[0], preprocessing),

@@ -52,13 +52,15 @@ def run_binary(module_name, argv, define=None, main=None):
     keras.mixed_precision.set_global_policy('float32')
 
 
-def outcome(module_name, argv, context=contextlib.nullcontext):
+def outcome(module_name, argv, context=contextlib.nullcontext, define=None,
+            main=None):
   """(exit code, the message a user would read, traceback or None) of one
-  run: absl's message for a refused flag, the binary's for its own error."""
+  run: absl's message for a refused flag, the binary's for its own error.
+  `define` and `main` as `run_binary`'s."""
   stderr = io.StringIO()
   try:
     with context(), contextlib.redirect_stderr(stderr):
-      run_binary(module_name, argv)
+      run_binary(module_name, argv, define, main)
   except flags.Error as e:
     return 1, f'FATAL Flags parsing error: {e}', None
   except SystemExit as e:

@@ -8,10 +8,6 @@ file call anywhere on that path would fail the run; the EDST doubles as the
 bfloat16 learning test.
 """
 
-import json
-import subprocess
-import sys
-
 import tensorflow as tf
 
 from tests.baselines.cifar import binary_testing as bt
@@ -33,12 +29,7 @@ class CloudStorageTest(tf.test.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    result = bt.check(subprocess.run(
-        [sys.executable, '-m', 'tests.baselines.cloud_storage_run'],
-        cwd=bt.ROOT, capture_output=True, text=True, timeout=900,
-        check=False))
-    line = [l for l in result.stdout.splitlines() if l.startswith('RESULT ')]
-    cls.result = json.loads(line[-1][len('RESULT '):])
+    cls.result = bt.result_of('tests.baselines.cloud_storage_run')
 
   def test_every_output_is_on_ram_and_nothing_local(self):
     found = set(self.result['found'])

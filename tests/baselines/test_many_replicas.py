@@ -6,10 +6,6 @@ must stay identical (masks, weights, momentum); 32 replicas get the
 default global batch of 512, 16 images each, with the LR and ΔT scaled.
 """
 
-import json
-import subprocess
-import sys
-
 import tensorflow as tf
 
 from tests.baselines.cifar import binary_testing as bt
@@ -20,11 +16,7 @@ class ManyReplicasTest(tf.test.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    result = bt.check(subprocess.run(
-        [sys.executable, '-m', 'tests.baselines.replicas_run'], cwd=bt.ROOT,
-        capture_output=True, text=True, timeout=900, check=False))
-    line = [l for l in result.stdout.splitlines() if l.startswith('RESULT ')]
-    cls.result = json.loads(line[-1][len('RESULT '):])
+    cls.result = bt.result_of('tests.baselines.replicas_run')
 
   def test_eight_replicas_update_masks_and_stay_identical(self):
     eight = self.result['eight']

@@ -90,16 +90,8 @@ class Cases:
     logged = _Collect()
     logging.get_absl_logger().addHandler(logged)
     try:
-      if define or main:
-        try:
-          in_process.run_binary(module, [module] + args, define, main)
-          code, message, trace = 0, '', None
-        except SystemExit as e:
-          code = e.code if isinstance(e.code, int) else 1
-          message = '' if isinstance(e.code, int) else str(e.code)
-          trace = None
-      else:
-        code, message, trace = in_process.outcome(module, [module] + args)
+      code, message, trace = in_process.outcome(
+          module, [module] + args, define=define, main=main)
     finally:
       logging.get_absl_logger().removeHandler(logged)
     return code, '\n'.join(logged.lines + [message]), trace
@@ -293,13 +285,13 @@ def export_case(cases):
   tickets = [os.path.join(cases.base, 'tickets', f'ticket_{j}')
              for j in range(2)]
   out = os.path.join(cases.root, 'export')
-  code, message, _ = cases.run(
+  code, message, trace = cases.run(
       'sparse_layers.export', tickets + [f'--output={out}'],
       define=lambda m: m.define_flags(),
       main=lambda argv: sys.modules['sparse_layers.export'].main(
           argv, in_process.FLAGS))
   if code:
-    raise RuntimeError(f'export failed: {message}')
+    raise RuntimeError(f'export failed: {message}{trace or ""}')
   served = tf.saved_model.load(os.path.join(out, 'saved_model'))
   with np.load(cases.test) as arrays:
     x, y = arrays['x'], arrays['y']
