@@ -150,6 +150,41 @@ def apply_quick_mode(flag_values, epoch_flags):
 cli_main = startup.cli_main
 
 
+def claim_output_dir(output_dir, strategy, identity, ticket_infos):
+  """Checks `output_dir` and the tickets against `identity`, then (the
+  chief) takes its lock and records run.json; nothing is written before
+  every check has passed.
+
+  Returns:
+    None for the chief, else the worker's scratch directory it writes to.
+  """
+  run_identity.check(output_dir, identity)
+  run_identity.check_ticket_data(ticket_infos, identity['data'])
+  write_dir = None if is_chief(strategy) else worker_scratch_dir(strategy)
+  startup.check_writable(write_dir or output_dir)
+  if write_dir is None:
+    run_lock.acquire(output_dir)
+  run_identity.record(write_dir or output_dir, identity)
+  return write_dir
+
+
+def log_start(effective, config, splits, steps_per_loop):
+  """Logs the values a run starts with (`run.json`'s `effective`)."""
+  train, validation = splits.train, splits.validation
+  logging.info(
+      '%s: %d replicas, global batch %d (%d per replica), base LR %.4g, '
+      'ΔT %s steps, bfloat16 %s, XLA %s, steps per loop %s; %s train / '
+      '%s%d test examples', config.method, effective['replicas'],
+      config.global_batch_size, effective['per_replica_batch_size'],
+      config.base_learning_rate, effective['update_interval_steps'] or '-',
+      'on' if effective['use_bfloat16'] else 'off',
+      'on' if effective['jit_compile'] else 'off',
+      steps_per_loop or 'auto (at most 30 s)',
+      train.num_examples if train else 'no',
+      f'{validation.num_examples} validation / ' if validation else '',
+      splits.test.num_examples)
+
+
 @dataclasses.dataclass
 class Experiment:
   """Everything a binary wires together, built from flags.
@@ -232,10 +267,8 @@ class Experiment:
     startup.check_split_sizes(splits, batch)
     sparsity = configs.SparsityConfig.from_flags(f, batch)
     spec = None if evaluate_only else task.model_spec(f, masked)
-    identity = run_identity.make_identity(
-        method, f, batch, spec, {name: split.identity() for name, split in (
-            ('train', train), ('validation', validation), ('test', test))
-                                 if split is not None})
+    identity = run_identity.make_identity(method, f, batch, spec,
+                                          splits.identity())
     identity['effective'] = dict(
         replicas=replicas, per_replica_batch_size=batch // replicas,
         learning_rate=common_flags.scaled_learning_rate(
@@ -243,17 +276,11 @@ class Experiment:
         update_interval_steps=sparsity.update_interval_steps
         if sparsity and sparsity.updater != 'static' else None,
         **accelerator)
-    run_identity.check(f.output_dir, identity)
-    run_identity.check_ticket_data(ticket_infos, identity['data'])
-    write_dir = None if is_chief(strategy) else worker_scratch_dir(strategy)
-    startup.check_writable(write_dir or f.output_dir)
-    if write_dir is None:
-      run_lock.acquire(f.output_dir)
-    run_identity.record(write_dir or f.output_dir, identity)
+    write_dir = claim_output_dir(f.output_dir, strategy, identity,
+                                 ticket_infos)
     config = train_loop.RunConfig(
         output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
-        base_learning_rate=common_flags.scaled_learning_rate(
-            f.base_learning_rate, batch),
+        base_learning_rate=identity['effective']['learning_rate'],
         momentum=1.0 - f.one_minus_momentum, nesterov=f.nesterov,
         momentum_style=f.momentum_style,
         num_bins=f.num_bins, checkpoint_interval=f.checkpoint_interval,
@@ -267,19 +294,7 @@ class Experiment:
         trajectory_interval=f.trajectory_interval, write_dir=write_dir,
         jit_compile=accelerator['jit_compile'],
         steps_per_loop=f.steps_per_loop)
-    effective = identity['effective']
-    logging.info(
-        '%s: %d replicas, global batch %d (%d per replica), base LR %.4g, '
-        'ΔT %s steps, bfloat16 %s, XLA %s, steps per loop %s; %s train / '
-        '%s%d test examples', method, replicas, batch,
-        effective['per_replica_batch_size'], config.base_learning_rate,
-        effective['update_interval_steps'] or '-',
-        'on' if accelerator['use_bfloat16'] else 'off',
-        'on' if accelerator['jit_compile'] else 'off',
-        f.steps_per_loop or 'auto (at most 30 s)',
-        train.num_examples if train else 'no',
-        f'{validation.num_examples} validation / ' if validation else '',
-        test.num_examples)
+    log_start(identity['effective'], config, splits, f.steps_per_loop)
     return cls(
         strategy, config, f, splits.ood, splits.corrupted, identity,
         task=task, model_spec=spec, model_options=task.model_options(f),

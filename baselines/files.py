@@ -103,6 +103,7 @@ def read_npz(path, hint='', with_fingerprint=False):
     raise FileError(_message(path, 'is empty (0 bytes), not an npz file',
                              hint))
   try:
+    # An in-memory buffer: the bytes came through tf.io.gfile above.
     arrays = np.load(io.BytesIO(payload))
     if not isinstance(arrays, np.lib.npyio.NpzFile):
       raise ValueError('a single array, not an npz archive')

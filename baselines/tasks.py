@@ -31,6 +31,13 @@ class Splits:
   corrupted: Dict[Tuple[str, int], data.Split]
   extra_test: Dict[str, data.Split] = dataclasses.field(default_factory=dict)
 
+  def identity(self):
+    """{split name: `data.Split.identity()`} of the splits that change a
+    run's result (train, validation, test), for `run.json`."""
+    return {name: getattr(self, name).identity()
+            for name in ('train', 'validation', 'test')
+            if getattr(self, name) is not None}
+
 
 class CifarTask:
   """CIFAR-10 / CIFAR-100: TFDS or npz data, the original WRN."""
