@@ -8,7 +8,7 @@ machine noise hits every variant alike):
     compiled by XLA (`jit_compile=True`), in loops of `--steps` steps;
   - one RigL update of every layer (drop by magnitude, grow by the step's
     dense gradient: three sorts a layer), in units of masked train steps;
-  - evaluation (`evaluation.Evaluator.metrics`: the UB metrics accumulated
+  - evaluation (`evaluate.Evaluator.metrics`: the UB metrics accumulated
     on the device) in images per second, against training's.
 Medians over `--rounds` rounds; ratios of medians.
 
@@ -26,9 +26,10 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from baselines import data
-from baselines import evaluation
-from baselines import optimizers
+from baselines.data import cifar
+from baselines.data import pipeline
+from baselines.evaluation import evaluate
+from baselines.training import optimizers
 from sparse_layers import hook as hook_lib
 from sparse_layers import models
 from sparse_layers import schedules
@@ -43,7 +44,7 @@ flags.DEFINE_integer('num_classes', 10, 'Classes.')
 flags.DEFINE_float('sparsity', 0.8, 'Sparsity of the masked model.')
 flags.DEFINE_integer('steps', 3, 'Train steps per timed loop.')
 flags.DEFINE_integer('rounds', 5, 'Interleaved rounds.')
-flags.DEFINE_integer('eval_examples', 1024, 'Images per timed evaluation.')
+flags.DEFINE_integer('eval_examples', 1024, 'Images per timed evaluate.')
 flags.DEFINE_enum('inactive_gradient', 'dense', ['dense', 'zero'],
                   'The masked layers\' gradient of inactive weights.')
 FLAGS = flags.FLAGS
@@ -125,7 +126,7 @@ def _eval_split(n):
   rng = np.random.default_rng(1)
   x = rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8)
   y = rng.integers(0, FLAGS.num_classes, n)
-  return data.Split('random', tf.data.Dataset.from_tensor_slices((x, y)), n)
+  return pipeline.Split('random', tf.data.Dataset.from_tensor_slices((x, y)), n)
 
 
 def _median_ms(values):
@@ -162,9 +163,9 @@ def main(argv):
   evals = {}
   for compiled in (False, True):
     trainer = trainers[(compiled, True)]
-    evaluator = evaluation.Evaluator(
+    evaluator = evaluate.Evaluator(
         trainer.model, tf.distribute.get_strategy(), FLAGS.batch_size,
-        data.PREPROCESSING['cifar10'], jit_compile=compiled)
+        cifar.PREPROCESSING['cifar10'], jit_compile=compiled)
     evaluator.metrics(split)  # Trace and compile.
     times = []
     for _ in range(3):

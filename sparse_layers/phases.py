@@ -5,7 +5,7 @@ ticket, a re-exploration). `edst_phases` is Algorithm 1's plan: exploration,
 then M refinements, each ending in a ticket and (but the last) followed by a
 re-exploration of rate q. `schedules.plan_learning_rate` makes a plan one LR
 schedule over the optimizer's steps. The binaries' loop
-(`baselines/train_loop.py`) and the `model.fit` callback (`edst_callback`)
+(`baselines/training/loop.py`) and the `model.fit` callback (`edst_callback`)
 both train through these. A plain value module: no TensorFlow.
 """
 

@@ -26,17 +26,17 @@ FORBIDDEN_MODULES = ('shutil', 'tempfile')
 
 # (file, call) -> why it may touch files directly.
 ALLOWED = {
-    ('baselines/files.py', 'np.savez'):
+    ('baselines/runtime/files.py', 'np.savez'):
         'writes into an in-memory buffer; GFile writes the bytes',
-    ('baselines/files.py', 'np.load'):
+    ('baselines/runtime/files.py', 'np.load'):
         'reads an in-memory buffer that GFile filled',
     ('sparse_layers/export.py', 'np.savez'):
         'writes into an in-memory buffer; GFile writes the bytes',
     ('sparse_layers/export.py', 'np.load'):
         'reads an in-memory buffer that GFile filled',
-    ('baselines/experiment.py', 'tempfile.mkdtemp'):
+    ('baselines/methods/experiment.py', 'tempfile.mkdtemp'):
         'a non-chief worker\'s local scratch directory, removed at exit',
-    ('baselines/experiment.py', 'shutil.rmtree'):
+    ('baselines/methods/experiment.py', 'shutil.rmtree'):
         'removes that local scratch directory at exit',
     ('sparse_layers/edst_callback.py', 'tempfile.mkdtemp'):
         'a non-chief worker\'s local scratch ticket, removed after writing',
@@ -86,7 +86,7 @@ class FileIoTest(unittest.TestCase):
   def test_runs_touch_files_only_through_gfile(self):
     offending = [f'{path}:{line}: {name}' for path, line, name in file_calls()
                  if (path, name) not in ALLOWED]
-    self.assertEqual(offending, [], 'use tf.io.gfile (baselines/files.py) '
+    self.assertEqual(offending, [], 'use tf.io.gfile (baselines/runtime/files.py) '
                      'or allow-list the call with its reason')
 
   def test_every_allowed_call_still_exists(self):

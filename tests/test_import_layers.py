@@ -1,12 +1,14 @@
-"""Imports go one way: binaries -> baselines -> sparse_layers.
+"""Imports go one way, down the floors of the house.
 
-Parses every module's imports (no import is executed): the library
-`sparse_layers` imports nothing of `baselines` or `benchmarks`; the shared
-`baselines/*.py` modules import no binary (`baselines.cifar`,
-`baselines.imagenet`) and no benchmark; the CIFAR and ImageNet binaries
-import neither each other nor share a run of six lines of code; the value
-types low in the stack (`sparse_layers/phases`, `baselines/plans`) import
-no TensorFlow and nothing else of the library.
+Parses every module's imports (no import is executed). The floors, top to
+bottom: the binaries (`baselines/cifar`, `baselines/imagenet`), `methods`,
+then `training`, `evaluation` and `analysis`, then `runtime`, `data` and
+`artifacts`, then the library `sparse_layers`. A module imports from its own
+floor or lower ones, never from a higher one, and nothing imports
+`benchmarks`. The CIFAR and ImageNet binaries import neither each other nor
+share a run of six lines of code; the value types low in the stack
+(`sparse_layers/phases`, `baselines/methods/plans`) import no TensorFlow and
+nothing else of the library.
 """
 
 import ast
@@ -15,6 +17,46 @@ import tempfile
 import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# Floor of each package, highest first.
+FLOORS = {
+    'baselines.cifar': 4, 'baselines.imagenet': 4,
+    'baselines.methods': 3,
+    'baselines.training': 2, 'baselines.evaluation': 2,
+    'baselines.analysis': 2,
+    'baselines.runtime': 1, 'baselines.data': 1, 'baselines.artifacts': 1,
+    'baselines': 1,  # The package's __init__ (the Keras choice).
+    'sparse_layers': 0,
+}
+
+
+def floor_of(module_name):
+  """The floor of a dotted module name (its longest package in FLOORS)."""
+  parts = module_name.split('.')
+  for end in range(len(parts), 0, -1):
+    package = '.'.join(parts[:end])
+    if package in FLOORS:
+      return FLOORS[package]
+  return None
+
+
+def module_name_of(path):
+  relative = path.relative_to(ROOT).with_suffix('')
+  parts = relative.parts[:-1] if relative.name == '__init__' else relative.parts
+  return '.'.join(parts)
+
+
+def floor_violations(files, name_of=module_name_of):
+  """'a imports b' for every import of a higher floor (or of benchmarks)."""
+  found = []
+  for path in files:
+    own = floor_of(name_of(path))
+    for name in imported_modules(path):
+      target = floor_of(name)
+      if name.split('.')[0] == 'benchmarks' or (
+          target is not None and target > own):
+        found.append(f'{name_of(path)} imports {name}')
+  return sorted(found)
 
 
 def imported_modules(path):
@@ -67,12 +109,26 @@ class ImportLayersTest(unittest.TestCase):
     self.assertGreater(len(files), 5)
     self.assertEqual(_violations(files, ('baselines', 'benchmarks')), [])
 
-  def test_shared_baselines_import_no_binary(self):
-    files = sorted((ROOT / 'baselines').glob('*.py'))
-    self.assertGreater(len(files), 10)
+  def test_every_module_has_a_floor(self):
+    files = sorted((ROOT / 'baselines').rglob('*.py'))
+    self.assertGreater(len(files), 40)
     self.assertEqual(
-        _violations(files, ('baselines.cifar', 'baselines.imagenet',
-                            'benchmarks')), [])
+        [str(path) for path in files
+         if floor_of(module_name_of(path)) is None], [])
+
+  def test_imports_go_down_the_floors(self):
+    files = sorted((ROOT / 'baselines').rglob('*.py'))
+    self.assertEqual(floor_violations(files), [])
+
+  def test_floor_check_sees_an_upward_import(self):
+    self.assertEqual(floor_of('baselines.runtime.upward'), 1)
+    with tempfile.TemporaryDirectory() as tmp:
+      path = pathlib.Path(tmp) / 'upward.py'
+      path.write_text('from baselines.training import loop\n'
+                      'from baselines.data import pipeline\n')
+      found = floor_violations([path], lambda _: 'baselines.runtime.upward')
+    self.assertEqual([line.split(' imports ')[1] for line in found],
+                     ['baselines.training', 'baselines.training.loop'])
 
   def test_families_of_binaries_import_each_other_not(self):
     cifar = sorted((ROOT / 'baselines' / 'cifar').glob('*.py'))
@@ -99,16 +155,16 @@ class ImportLayersTest(unittest.TestCase):
 
   def test_low_modules_import_no_tensorflow(self):
     files = [ROOT / 'sparse_layers' / 'phases.py',
-             ROOT / 'baselines' / 'plans.py']
+             ROOT / 'baselines' / 'methods' / 'plans.py']
     self.assertEqual(
-        _violations(files, ('tensorflow', 'tf_keras', 'baselines.train_loop')),
+        _violations(files, ('tensorflow', 'tf_keras', 'baselines.training.loop')),
         [])
     library = {name for path in files for name in imported_modules(path)
                if name.startswith('sparse_layers.')}
     self.assertEqual(library, {'sparse_layers.phases'})
 
   def test_parser_sees_both_import_forms(self):
-    path = ROOT / 'baselines' / 'plans.py'
+    path = ROOT / 'baselines' / 'methods' / 'plans.py'
     self.assertIn('sparse_layers.phases', imported_modules(path))
     self.assertIn('math', imported_modules(ROOT / 'sparse_layers' / 'phases.py'))
 

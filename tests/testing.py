@@ -75,7 +75,7 @@ def sparse_model_fn(builder, sparsity=0.8, seed=0):
 
 
 def rigl_hook_fn(update_interval, strategy=None, seed=0):
-  """A `train_loop.Run` hook_fn: RigL at p = 0.5 every `update_interval`."""
+  """A `loop.Run` hook_fn: RigL at p = 0.5 every `update_interval`."""
 
   def hook_fn(model, optimizer, loss_fn):
     return hook_lib.SparsityHook(

@@ -18,8 +18,8 @@ ensemble, and reports it like ensemble.py.
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import experiment
+from baselines.methods import common_flags
+from baselines.methods import experiment
 
 common_flags.define_common_flags()
 common_flags.define_member_flags(ensemble_size=1)

@@ -15,8 +15,8 @@ The job that finds all M tickets complete writes the ensemble report.
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import experiment
+from baselines.methods import common_flags
+from baselines.methods import experiment
 
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)

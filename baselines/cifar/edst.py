@@ -18,9 +18,9 @@ weights.
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import edst_run
-from baselines import experiment
+from baselines.methods import common_flags
+from baselines.methods import edst
+from baselines.methods import experiment
 
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)
@@ -38,7 +38,7 @@ def main(argv):
     experiment.apply_quick_mode(FLAGS, dict(exploration_epochs=2,
                                             refinement_epochs=2,
                                             train_epochs=None))
-  edst_run.run_edst(FLAGS)
+  edst.run_edst(FLAGS)
 
 
 if __name__ == '__main__':

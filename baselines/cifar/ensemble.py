@@ -23,10 +23,10 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from baselines import common_flags
-from baselines import experiment
-from baselines import reporting
-from baselines import tickets
+from baselines.artifacts import tickets
+from baselines.evaluation import run_results
+from baselines.methods import common_flags
+from baselines.methods import experiment
 
 common_flags.define_common_flags()
 flags.DEFINE_list('checkpoint_dirs', [],
@@ -77,7 +77,7 @@ def main(argv):
                for path in f.checkpoint_dirs]
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  reporting.evaluate_members(exp, members, f.checkpoint_dirs)
+  run_results.evaluate_members(exp, members, f.checkpoint_dirs)
 
 
 if __name__ == '__main__':

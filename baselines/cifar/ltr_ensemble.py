@@ -18,12 +18,12 @@ from absl import app
 from absl import flags
 import tensorflow as tf
 
-from baselines import common_flags
-from baselines import experiment
-from baselines import plans
-from baselines import reporting
-from baselines import tickets
-from baselines import train_loop
+from baselines.artifacts import tickets
+from baselines.evaluation import run_results
+from baselines.methods import common_flags
+from baselines.methods import experiment
+from baselines.methods import plans
+from baselines.training import loop
 from sparse_layers import layers as masked_layers
 from sparse_layers import phases
 from sparse_layers import pruning
@@ -78,7 +78,7 @@ def main(argv):
     if run.completed_epochs == rewind_epoch:
       tickets.save_model(rewind, run.model)
 
-  gmp = train_loop.Run(
+  gmp = loop.Run(
       exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
       [phases.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
       summary_dir=os.path.join(exp.config.writes_to, 'summaries', 'gmp'))
@@ -98,7 +98,7 @@ def main(argv):
       plans.rebased_lr_multipliers(decays, rewind_epoch / epochs),
       init_fn=rewind_with_final_mask, warmup=False)
   histories['gmp'] = gmp.history
-  reporting.report_members(exp, f.ensemble_size, True, 'ltr', epochs,
+  run_results.report_members(exp, f.ensemble_size, True, 'ltr', epochs,
                            histories,
                            ltr_rewind_fraction=rewind_epoch / epochs,
                            ltr_prune_begin=f.ltr_prune_begin,

@@ -11,8 +11,8 @@ divided by 10 at 50% and 75%) without mask updates (Appendix C).
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import experiment
+from baselines.methods import common_flags
+from baselines.methods import experiment
 
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)

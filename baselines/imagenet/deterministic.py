@@ -13,9 +13,9 @@ smoothing 0.1 as defaults. With --ensemble_size=M it trains M members (seed
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import experiment
-from baselines import tasks
+from baselines.methods import common_flags
+from baselines.methods import experiment
+from baselines.methods import tasks
 
 common_flags.define_imagenet_flags()
 common_flags.define_member_flags(ensemble_size=1)

@@ -13,9 +13,9 @@ epochs 60, 120 and 180 (paper App. C), label smoothing 0.1.
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import experiment
-from baselines import tasks
+from baselines.methods import common_flags
+from baselines.methods import experiment
+from baselines.methods import tasks
 
 common_flags.define_imagenet_flags()
 common_flags.define_imagenet_sparsity_flags(sparsity=0.8)

@@ -18,9 +18,9 @@ followed by a re-exploration of q = 0.8. Label smoothing 0.1.
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import edst_run
-from baselines import tasks
+from baselines.methods import common_flags
+from baselines.methods import edst
+from baselines.methods import tasks
 from sparse_layers import phases
 
 common_flags.define_imagenet_flags()
@@ -28,7 +28,7 @@ common_flags.define_imagenet_sparsity_flags(sparsity=0.8)
 common_flags.define_edst_flags(ensemble_size=2, exploration_epochs=30,
                                refinement_epochs=70)
 flags.adopt_module_key_flags(common_flags)  # --help lists every flag used.
-main = edst_run.edst_main(flags.FLAGS, tasks.IMAGENET,
+main = edst.edst_main(flags.FLAGS, tasks.IMAGENET,
                           phases.imagenet_refinement_lr,
                           restart_cosine_at_reexploration=True)
 

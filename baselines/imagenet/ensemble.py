@@ -14,11 +14,11 @@ ImageNet-C with --corruptions_interval > 0, ImageNet-A with
 from absl import app
 from absl import flags
 
-from baselines import common_flags
-from baselines import experiment
-from baselines import reporting
-from baselines import tasks
-from baselines import tickets
+from baselines.artifacts import tickets
+from baselines.evaluation import run_results
+from baselines.methods import common_flags
+from baselines.methods import experiment
+from baselines.methods import tasks
 
 common_flags.define_imagenet_flags()
 flags.DEFINE_list('checkpoint_dirs', [], 'Members: ticket directories.')
@@ -68,7 +68,7 @@ def main(argv):
         members.append(tickets.load_model(path))
       except ValueError as e:
         raise app.UsageError(str(e)) from e
-  reporting.evaluate_members(exp, members, FLAGS.checkpoint_dirs)
+  run_results.evaluate_members(exp, members, FLAGS.checkpoint_dirs)
 
 
 if __name__ == '__main__':

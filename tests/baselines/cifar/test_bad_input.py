@@ -11,8 +11,8 @@ import tempfile
 from absl.testing import parameterized
 import tensorflow as tf
 
-from tests.baselines.cifar import bad_input_run
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import bad_input_run
+from tests.baselines import binary_testing as bt
 
 _DIR = tempfile.mkdtemp()
 CASES = bad_input_run.cases(_DIR)
@@ -23,7 +23,7 @@ class BadInputTest(tf.test.TestCase, parameterized.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.results = bt.result_of('tests.baselines.cifar.bad_input_run', _DIR)
+    cls.results = bt.result_of('tests.baselines.bad_input_run', _DIR)
 
   @parameterized.named_parameters((name, name) for name in CASES)
   def test_clear_error_before_training(self, name):

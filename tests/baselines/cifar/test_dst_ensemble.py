@@ -6,8 +6,8 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tests.baselines import binary_testing as bt
 from tests.baselines import reference_metrics as ref
-from tests.baselines.cifar import binary_testing as bt
 
 ARGS = bt.SPARSE_FLAGS + ['--ensemble_size=2', '--train_epochs=2',
                         '--sparsity=0.8']

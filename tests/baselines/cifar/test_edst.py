@@ -10,8 +10,8 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tests.baselines import binary_testing as bt
 from tests.baselines import reference_metrics as ref
-from tests.baselines.cifar import binary_testing as bt
 
 M, T_EX, T_RE, Q = 2, 1, 2, 0.8
 ARGS = bt.SPARSE_FLAGS + [

@@ -6,11 +6,11 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from baselines import data
+from baselines.data import cifar
 from sparse_layers import models
 from sparse_layers import sparse_init
 from sparse_layers.keras_alias import keras
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 
 def _write_member(directory, masked, seed):
@@ -47,13 +47,13 @@ class EnsembleTest(tf.test.TestCase):
     self.assertLessEqual(m['test/negative_log_likelihood'],
                          np.mean(member_nlls) + 1e-9)
     corrupted = [k for k in m if k.startswith('test/') and any(
-        c in k for c in data.CORRUPTIONS)]
+        c in k for c in cifar.CORRUPTIONS)]
     self.assertLen(corrupted, 15 * 5 * 3)
     for name in ('nll', 'accuracy', 'ece'):
       means = [m[f'test/{name}_mean_{i}'] for i in range(1, 6)]
       self.assertAllClose(m[f'test/{name}_mean_corrupted'], np.mean(means))
       self.assertAllClose(means[0], np.mean(
-          [m[f'test/{name}_{c}_1'] for c in data.CORRUPTIONS]))
+          [m[f'test/{name}_{c}_1'] for c in cifar.CORRUPTIONS]))
     for ood in ('cifar100', 'svhn_cropped'):
       self.assertBetween(m[f'ood/{ood}_auroc'], 0.0, 1.0)
     self.assertIn('test/accuracy',

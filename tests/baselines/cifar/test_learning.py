@@ -7,7 +7,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 TINY = ['--depth=10', '--width_multiplier=1', '--per_core_batch_size=32',
         '--checkpoint_interval=-1']

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from sparse_layers import flops
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 
 class LtrEnsembleTest(tf.test.TestCase):

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 # Synchronized BatchNorm: both workers' moving statistics are equal, so the
 # checkpoint (their mean) restores them exactly.

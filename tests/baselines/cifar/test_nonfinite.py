@@ -8,7 +8,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 ARGS = bt.SPARSE_FLAGS + ['--ensemble_size=2', '--exploration_epochs=2',
                           '--refinement_epochs=1']

@@ -1,6 +1,6 @@
 """Preemption: SIGKILL at named points, restart, and get the same result.
 
-Every kill is a real SIGKILL of the binary's process (baselines/faults.py).
+Every kill is a real SIGKILL of the binary's process (baselines/runtime/faults.py).
 A chain of kills and restarts must end with tickets (every mask bit and
 weight), predictions and metrics identical to an uninterrupted run with the
 same seed, on CPU with --deterministic.
@@ -14,7 +14,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 EDST = ('baselines.cifar.edst', bt.SPARSE_FLAGS + [
     '--ensemble_size=2', '--exploration_epochs=2', '--refinement_epochs=2',

@@ -10,7 +10,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tests.baselines.cifar import binary_testing as bt
+from tests.baselines import binary_testing as bt
 
 _DIR = tempfile.mkdtemp()
 
@@ -20,7 +20,7 @@ class ReliabilityTest(tf.test.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.r = bt.result_of('tests.baselines.cifar.reliability_run', _DIR)
+    cls.r = bt.result_of('tests.baselines.reliability_run', _DIR)
     cls.train = os.path.join(_DIR, 'data', 'train.npz')
     cls.test = os.path.join(_DIR, 'data', 'test.npz')
 

@@ -10,8 +10,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tests.baselines import binary_testing as bt
 from tests.baselines import reference_metrics as ref
-from tests.baselines.cifar import binary_testing as bt
 
 NUM_EXAMPLES = 32
 TINY = ['--resnet_depth=14', '--resnet_base_width=4', '--image_size=32',
@@ -73,7 +73,7 @@ class ImagenetEdstTest(tf.test.TestCase):
                         ref.ensemble_nll(member_probs, labels), rtol=1e-4)
 
     # ensemble.py rebuilds the tickets from their specs (the image size
-    # included); ImageNet-C's splits: tests/baselines/test_tasks.py.
+    # included); ImageNet-C's splits: tests/baselines/methods/test_tasks.py.
     ensemble_out = os.path.join(self.get_temp_dir(), 'ensemble')
     bt.check(_run('ensemble', [
         f'--checkpoint_dirs={tickets[0]},{tickets[1]}', '--use_bfloat16',

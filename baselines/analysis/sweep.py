@@ -1,0 +1,107 @@
+r"""Effect of sparsity S or ensemble size M (paper Figures 4 and 5).
+
+Reads run directories that share everything but --sparsity (or
+--ensemble_size) and the seed, and plots against S (or M): the ensemble's
+test accuracy, each run's individual tickets (mean with min-max bars),
+and, in a second panel, the tickets' mean pairwise KL divergence
+(test/diversity/average_kl). Seeds of one S (M) are averaged.
+
+  python -m baselines.analysis.sweep /tmp/edst_s* --vary=sparsity \
+      --output=/tmp/edst_sparsity.png
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+import numpy as np
+
+from baselines.analysis import plots
+from baselines.analysis import report
+
+flags.DEFINE_enum('vary', 'sparsity', ['sparsity', 'ensemble_size'],
+                  'The flag the runs differ in (S or M).')
+flags.DEFINE_string('output', None, 'The PNG to write.')
+flags.mark_flag_as_required('output')
+FLAGS = flags.FLAGS
+
+_SYMBOL = {'sparsity': 'S', 'ensemble_size': 'M'}
+
+
+def sweep_points(runs, vary):
+  """{value of `vary`: dict of ensemble / ticket accuracies, KL}, by value.
+
+  Raises:
+    report.ReportError: if the runs differ in anything but `vary` and the
+      seed (naming two directories that differ), or have no `vary` flag.
+  """
+  configurations = {report.configuration(r, ('seed', vary)) for r in runs}
+  if len(configurations) > 1:
+    first = runs[0]
+    other = next(r for r in runs if report.configuration(
+        r, ('seed', vary)) != report.configuration(first, ('seed', vary)))
+    differ = report.differing_flags([first['flags'], other['flags']],
+                                    ('seed', vary))
+    raise report.ReportError(
+        f'{first["directory"]} and {other["directory"]} differ in more than '
+        f'--{vary} and the seed: method or {differ}.')
+  points = {}
+  for run in runs:
+    if vary not in run['flags']:
+      raise report.ReportError(f'{run["directory"]}: no --{vary} flag.')
+    point = points.setdefault(run['flags'][vary], {
+        'ensemble': [], 'tickets': [], 'kl': []})
+    point['ensemble'].append(run['metrics']['test/accuracy'])
+    point['tickets'] += [t['test/accuracy'] for t in run.get('tickets', [])]
+    if 'test/diversity/average_kl' in run['metrics']:
+      point['kl'].append(run['metrics']['test/diversity/average_kl'])
+  return dict(sorted(points.items()))
+
+
+def draw(points, vary, names, path):
+  x = np.array(list(points))
+  fig, (top, bottom) = plots.pyplot.subplots(2, 1, figsize=(6.0, 6.5),
+                                             sharex=True)
+  ensemble = [np.mean(p['ensemble']) for p in points.values()]
+  tickets = [p['tickets'] or [np.nan] for p in points.values()]
+  mean = np.array([np.mean(t) for t in tickets])
+  low = mean - np.array([np.min(t) for t in tickets])
+  high = np.array([np.max(t) for t in tickets]) - mean
+  top.plot(x, ensemble, 'o-', label='ensemble')
+  top.errorbar(x, mean, yerr=[low, high], fmt='s--', capsize=3,
+               label='individual tickets (mean, min-max)')
+  top.set_ylabel('test accuracy')
+  top.legend()
+  top.set_title(f'Effect of {_SYMBOL[vary]}: ' + ', '.join(names))
+  kl = [np.mean(p['kl']) if p['kl'] else np.nan for p in points.values()]
+  bottom.plot(x, kl, 'o-', color='tab:red', label='mean pairwise KL')
+  bottom.set_ylabel('KL divergence')
+  bottom.set_xlabel(f'{_SYMBOL[vary]} (--{vary})')
+  bottom.legend()
+  return plots.save(fig, path)
+
+
+def main(argv):
+  if len(argv) < 2:
+    raise app.UsageError('give two or more run directories (or globs).')
+  try:
+    runs = report.load_runs(report.expand(argv[1:]))
+    if len({r['flags'].get('dataset') for r in runs}) > 1:
+      raise report.ReportError('the runs are of different datasets: ' +
+                               ', '.join(f'{r["directory"]}: '
+                                         f'{r["flags"].get("dataset")}'
+                                         for r in runs))
+    points = sweep_points(runs, FLAGS.vary)
+  except report.ReportError as e:
+    sys.exit(f'error: {e}')
+  names = sorted({report.METHOD_NAMES.get(r['method'], r['method'])
+                  for r in runs})
+  draw(points, FLAGS.vary, names, FLAGS.output)
+  for value, point in points.items():
+    tickets = np.mean(point['tickets']) if point['tickets'] else float('nan')
+    print(f'{_SYMBOL[FLAGS.vary]} = {value}: ensemble '
+          f'{np.mean(point["ensemble"]):.4f}, tickets {tickets:.4f}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,179 @@
+"""Data-set families: their data, preprocessing and network, from flags.
+
+A task turns a binary's data and model flags into values once: the splits
+(`Splits`), the preprocessing, the `ModelSpec` of its network and the
+training-only `ModelOptions`. `CifarTask` serves baselines/cifar/,
+`ImagenetTask` baselines/imagenet/; `experiment.Experiment` takes either.
+"""
+
+import dataclasses
+import math
+from typing import Dict, Optional, Tuple
+
+from baselines.artifacts import model_spec as model_spec_lib
+from baselines.data import cifar
+from baselines.data import imagenet
+from baselines.data import pipeline
+from baselines.methods import configs
+
+
+@dataclasses.dataclass
+class Splits:
+  """The data of a run (train and validation are None when only
+  evaluating).
+
+  extra_test: further test sets evaluated like the test set at the end,
+    keyed `{name}/accuracy` etc. (ImageNet-A).
+  """
+  train: Optional[pipeline.Split]
+  validation: Optional[pipeline.Split]
+  test: pipeline.Split
+  ood: Dict[str, pipeline.Split]
+  corrupted: Dict[Tuple[str, int], pipeline.Split]
+  extra_test: Dict[str, pipeline.Split] = dataclasses.field(default_factory=dict)
+
+  def identity(self):
+    """{split name: `pipeline.Split.identity()`} of the splits that change a
+    run's result (train, validation, test), for `run.json`."""
+    return {name: getattr(self, name).identity()
+            for name in ('train', 'validation', 'test')
+            if getattr(self, name) is not None}
+
+
+class CifarTask:
+  """CIFAR-10 / CIFAR-100: TFDS or npz data, the original WRN."""
+  name = 'cifar'
+  # UB gives --lr_decay_epochs for 200 epochs on CIFAR.
+  decay_reference_epochs = 200
+
+  def num_classes(self, f):
+    return cifar.NUM_CLASSES[f.dataset]
+
+  def preprocessing(self, f):
+    return cifar.PREPROCESSING[f.dataset]
+
+  def model_spec(self, f, masked):
+    """The `ModelSpec` of the WRN the flags describe."""
+    return model_spec_lib.ModelSpec(
+        depth=f.depth, width_multiplier=f.width_multiplier,
+        num_classes=self.num_classes(f), input_shape=cifar.IMAGE_SHAPE,
+        masked=masked, dataset=f.dataset, dropout_rate=f.dropout_rate)
+
+  def model_options(self, f):
+    return configs.ModelOptions.from_flags(f)
+
+  def load(self, f, evaluate_only=False):
+    """The splits; `evaluate_only`: no training data (ensemble.py)."""
+    num_classes = self.num_classes(f)
+    if evaluate_only:
+      train, validation, test = None, None, self._load_test(f, num_classes)
+    else:
+      train, validation, test = self._load_train_test(f, num_classes)
+    ood = self._load_ood(f, test.num_examples) if f.eval_on_ood else {}
+    corrupted = {}
+    if f.corruptions_interval > 0:
+      corrupted = {key: pipeline.take(split, f.test_examples)
+                   for key, split in cifar.load_corrupted(
+                       f.dataset, num_classes, f.data_dir, f.download_data,
+                       f.cifar100_c_path, f.corrupted_npz_dir).items()}
+    return Splits(train, validation, test, ood, corrupted)
+
+  def _load_train_test(self, f, num_classes):
+    """Train, validation (or None) and test splits from TFDS or npz.
+
+    With --train_proportion < 1 the last part of train is held out (UB's
+    validation split). The splits are validated.
+    """
+    if bool(f.train_npz) != bool(f.test_npz):
+      raise pipeline.DataError('--train_npz and --test_npz go together.')
+    if f.train_npz:
+      train = cifar.load_npz(f.train_npz, num_classes, 'train_npz')
+    else:
+      train = pipeline.load_tfds(f.dataset, 'train', f.data_dir, f.download_data)
+    test = self._load_test(f, num_classes)
+    train, validation = _hold_out(train, f.train_proportion)
+    return pipeline.take(train, f.train_examples), validation, test
+
+  def _load_test(self, f, num_classes):
+    """The test split (its first --test_examples) from --test_npz or TFDS."""
+    if f.test_npz:
+      test = cifar.load_npz(f.test_npz, num_classes, 'test_npz')
+    else:
+      test = pipeline.load_tfds(f.dataset, 'test', f.data_dir, f.download_data)
+    return pipeline.take(test, f.test_examples)
+
+  def _load_ood(self, f, num_test_examples):
+    """OOD splits: TFDS names from --ood_dataset, or --ood_npz name=path.
+
+    `gaussian_noise` in --ood_dataset is generated on either route
+    (`cifar.gaussian_noise`, as many images as the test split).
+    """
+    if f.ood_npz:
+      ood = {name: cifar.load_npz(path, None, name) for name, path in
+             (item.split('=', 1) for item in f.ood_npz)}
+    else:
+      ood = {name: pipeline.take(pipeline.load_tfds(name, 'test', f.data_dir,
+                                            f.download_data), f.test_examples)
+             for name in f.ood_dataset if name != cifar.GAUSSIAN_NOISE}
+    if cifar.GAUSSIAN_NOISE in f.ood_dataset:
+      ood[cifar.GAUSSIAN_NOISE] = cifar.gaussian_noise(
+          num_test_examples, cifar.PREPROCESSING[f.dataset])
+    return ood
+
+
+class ImagenetTask:
+  """ImageNet (TFDS imagenet2012), ImageNet-C and -A; ResNet-50."""
+  name = 'imagenet'
+  # UB gives --lr_decay_epochs for 90 epochs on ImageNet.
+  decay_reference_epochs = 90
+
+  def num_classes(self, f):
+    del f  # ImageNet's 1000.
+    return imagenet.NUM_CLASSES
+
+  def preprocessing(self, f):
+    return imagenet.ImagenetPreprocessing(f.image_size)
+
+  def model_spec(self, f, masked):
+    """The `ModelSpec` of the ResNet the flags describe."""
+    return model_spec_lib.ModelSpec(
+        depth=f.resnet_depth, width_multiplier=f.resnet_base_width,
+        num_classes=imagenet.NUM_CLASSES,
+        input_shape=(f.image_size, f.image_size, 3), masked=masked,
+        dataset='imagenet2012', architecture=model_spec_lib.RESNET,
+        layout=model_spec_lib.LAYOUTS[model_spec_lib.RESNET])
+
+  def model_options(self, f):
+    return configs.ModelOptions.from_flags(f)
+
+  def load(self, f, evaluate_only=False):
+    train, test = imagenet.load_train_test(f.data_dir)
+    validation = None
+    if evaluate_only:
+      train = None
+    else:
+      train, validation = _hold_out(train, f.train_proportion)
+      train = pipeline.take(train, f.train_examples)
+    test = pipeline.take(test, f.test_examples)
+    corrupted = {}
+    if f.corruptions_interval > 0:
+      corrupted = {key: pipeline.take(split, f.test_examples)
+                   for key, split in imagenet.load_corrupted(
+                       f.data_dir).items()}
+    extra = {}
+    if f.eval_on_imagenet_a:
+      extra[imagenet.IMAGENET_A] = pipeline.take(
+          imagenet.load_imagenet_a(f.data_dir), f.test_examples)
+    return Splits(train, validation, test, {}, corrupted, extra)
+
+
+def _hold_out(train, train_proportion):
+  """(train, validation or None): the last part of train held out."""
+  if train_proportion >= 1.0:
+    return train, None
+  kept = math.floor(train.num_examples * train_proportion)
+  return pipeline.take(train, kept), pipeline.skip(train, kept)
+
+
+CIFAR = CifarTask()
+IMAGENET = ImagenetTask()

@@ -1,0 +1,225 @@
+"""Tests for baselines/cifar.py: npz validation, order, augmentation."""
+
+import hashlib
+import os
+from unittest import mock
+
+import numpy as np
+import requests
+import tensorflow as tf
+
+from baselines.data import cifar
+from baselines.data import pipeline
+
+CIFAR10 = cifar.PREPROCESSING['cifar10']
+
+
+def _write_npz(directory, name, x, y):
+  path = os.path.join(directory, name)
+  np.savez(path, x=x, y=y)
+  return path
+
+
+class DataTest(tf.test.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    rng = np.random.default_rng(0)
+    self.x = rng.integers(0, 256, (20, 32, 32, 3)).astype(np.uint8)
+    self.y = rng.integers(0, 10, 20)
+
+  def test_npz_round_trip(self):
+    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+    self.assertEqual(split.num_examples, 20)
+    images = np.stack([x.numpy() for x, _ in split.dataset])
+    self.assertAllEqual(images, self.x)
+
+  def test_npz_errors_name_the_file(self):
+    d = self.get_temp_dir()
+    cases = [
+        ('float.npz', self.x.astype(np.float32), self.y, 'x must be uint8'),
+        ('shape.npz', self.x[:, :28], self.y, r'\[20, 28, 32, 3\]'),
+        ('labels.npz', self.x, self.y + 10, r'labels must be in \[0, 10\)'),
+        ('count.npz', self.x, self.y[:5], 'y must be integer labels'),
+    ]
+    for name, x, y, message in cases:
+      path = _write_npz(d, name, x, y)
+      with self.assertRaisesRegex(pipeline.DataError, name + '.*' + message):
+        cifar.load_npz(path, 10)
+    with self.assertRaisesRegex(pipeline.DataError, 'not found: .*missing.npz'):
+      cifar.load_npz(os.path.join(d, 'missing.npz'), 10)
+
+  def test_npz_identity_is_its_content_and_the_slice(self):
+    path = _write_npz(self.get_temp_dir(), 'ok.npz', self.x, self.y)
+    with open(path, 'rb') as f:
+      payload = f.read()
+    split = cifar.load_npz(path, 10)
+    self.assertEqual(split.identity(), {
+        'source': {'npz': path, 'size': len(payload),
+                   'sha256': hashlib.sha256(payload).hexdigest()},
+        'examples': [0, 20]})
+    held_out = pipeline.skip(pipeline.take(split, 20), 15)
+    self.assertEqual(held_out.identity()['examples'], [15, 20])
+    self.assertEqual(pipeline.take(split, 5).identity()['examples'], [0, 5])
+
+  def test_npz_without_examples_or_damaged_is_one_clear_error(self):
+    d = self.get_temp_dir()
+    path = _write_npz(d, 'none.npz', self.x[:0], self.y[:0])
+    with self.assertRaisesRegex(pipeline.DataError, 'none.npz: has no examples'):
+      cifar.load_npz(path, 10)
+    with open(os.path.join(d, 'ok.npz'), 'wb') as f:
+      f.write(b'PK\x03\x04 truncated')
+    with self.assertRaisesRegex(pipeline.DataError,
+                                'ok.npz: not a readable npz file'):
+      cifar.load_npz(os.path.join(d, 'ok.npz'), 10)
+
+  def test_missing_tfds_data_dir_is_a_clear_error(self):
+    with self.assertRaisesRegex(pipeline.DataError,
+                                "'cifar10'.*--download_data"):
+      pipeline.load_tfds('cifar10', 'train', self.get_temp_dir(), download=False)
+
+  def test_unreachable_download_is_one_clear_error_at_once(self):
+    unreachable = OSError('[Errno -2] Name or service not known')
+    with mock.patch.object(pipeline.socket, 'create_connection',
+                           side_effect=unreachable) as connect, \
+        mock.patch('tensorflow_datasets.core.DatasetBuilder.'
+                   'download_and_prepare') as download:
+      with self.assertRaisesRegex(
+          pipeline.DataError, r"cannot download TFDS dataset 'cifar10' "
+          r'\(--download_data\): www.cs.toronto.edu is not reachable .*'
+          r'--train_npz/--test_npz'):
+        pipeline.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
+    connect.assert_called_once()
+    download.assert_not_called()  # No minutes of retries.
+
+  def test_lost_connection_in_tfds_download_path_is_a_clear_error(self):
+    # TFDS's real download_and_prepare runs (its lazy imports, such as
+    # importlib_resources, included) up to the HTTP request, which fails.
+    lost = requests.exceptions.ConnectionError('Network is unreachable')
+    with mock.patch.object(pipeline, '_check_reachable'), mock.patch(
+        'tensorflow_datasets.core.download.downloader._open_with_requests',
+        side_effect=lost) as request:
+      with self.assertRaisesRegex(
+          pipeline.DataError, r"cannot download TFDS dataset 'cifar10' .*"
+          r'ConnectionError: Network is unreachable.*--train_npz/--test_npz'):
+        pipeline.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
+    request.assert_called()
+
+  def test_cifar100_c_reads_ub_tfrecords(self):
+    directory = self.get_temp_dir()
+    filename = os.path.join(directory, 'fog-3.tfrecords')
+    with tf.io.TFRecordWriter(filename) as writer:
+      for image, label in zip(self.x[:5], [3, 1, 4, 1, 5]):
+        example = tf.train.Example(features=tf.train.Features(feature={
+            'image': tf.train.Feature(bytes_list=tf.train.BytesList(
+                value=[image.tobytes()])),
+            'label': tf.train.Feature(int64_list=tf.train.Int64List(
+                value=[label]))}))
+        writer.write(example.SerializeToString())
+    split = cifar.load_cifar100_c(directory, 'fog', 3)
+    self.assertEqual(split.num_examples, 5)
+    images, labels = zip(*split.dataset.as_numpy_iterator())
+    self.assertAllEqual(np.stack(images), self.x[:5])
+    self.assertAllEqual(labels, [3, 1, 4, 1, 5])
+    with self.assertRaisesRegex(pipeline.DataError,
+                                'CIFAR-100-C file not found: .*fog-4'):
+      cifar.load_cifar100_c(directory, 'fog', 4)
+    with self.assertRaisesRegex(pipeline.DataError, 'needs --cifar100_c_path'):
+      cifar.load_corrupted('cifar100', 100)
+
+  def test_corrupted_npz_dir_needs_every_corruption_and_severity(self):
+    directory = self.get_temp_dir()
+    for corruption in cifar.CORRUPTIONS:
+      for severity in cifar.SEVERITIES:
+        _write_npz(directory, f'{corruption}-{severity}.npz', self.x[:2],
+                   self.y[:2])
+    splits = cifar.load_corrupted('cifar10', 10, npz_dir=directory)
+    self.assertLen(splits, 15 * 5)
+    self.assertEqual(splits[('fog', 2)].num_examples, 2)
+    os.remove(os.path.join(directory, 'fog-2.npz'))
+    with self.assertRaisesRegex(pipeline.DataError,
+                                r'lacks 1 of the 75 files .*fog-2\.npz'):
+      cifar.load_corrupted('cifar10', 10, npz_dir=directory)
+
+  def test_epoch_order_is_a_function_of_seed_and_epoch(self):
+    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+
+    def epoch(seed, e):
+      return np.concatenate([y.numpy() for _, y in
+                             pipeline.train_dataset(split, 4, seed, e,
+                                                CIFAR10)])
+
+    def images(seed, e):
+      return np.concatenate([x.numpy() for x, _ in
+                             pipeline.train_dataset(split, 4, seed, e,
+                                                CIFAR10)])
+
+    self.assertAllEqual(epoch(1, 3), epoch(1, 3))
+    self.assertAllEqual(images(1, 3), images(1, 3))
+    self.assertNotAllEqual(images(1, 3), images(1, 4))
+    self.assertLen(epoch(1, 0), 20)  # 5 full batches of 4.
+
+  def test_shards_interleave_the_batches_of_one_pipeline(self):
+    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+    one = [x.numpy() for x, _ in pipeline.train_dataset(split, 2, 1, 0, CIFAR10)]
+    shards = [[x.numpy() for x, _ in pipeline.train_dataset(split, 2, 1, 0,
+                                                        CIFAR10, 3, i)]
+              for i in range(3)]
+    self.assertEqual([len(s) for s in shards], [4, 3, 3])  # 10 batches.
+    for i, shard in enumerate(shards):
+      for j, batch in enumerate(shard):
+        # Same examples, same augmentation, as batch i + 3 j of one pipeline.
+        self.assertAllEqual(batch, one[i + 3 * j])
+
+  def test_bounded_shuffle_buffer(self):
+    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+    split.shuffle_buffer = 1  # No shuffling at all: the file order.
+    labels = np.concatenate([y.numpy() for _, y in
+                             pipeline.train_dataset(split, 4, 1, 0, CIFAR10)])
+    self.assertAllEqual(labels, self.y)
+
+  def test_eval_dataset_is_normalised_and_in_order(self):
+    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
+                                     self.y), 10)
+    for name, mean, std in (
+        ('cifar10', (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
+        ('cifar100', (0.5070751592371323, 0.48654887331495095,
+                      0.4409178433670343),
+         (0.2673342858792401, 0.2564384629170883, 0.27615047132568404))):
+      batches = list(pipeline.eval_dataset(split, 8, cifar.PREPROCESSING[name]))
+      self.assertEqual([b[0].shape[0] for b in batches], [8, 8, 4])
+      first = (self.x[0].astype(np.float32) / 255 - mean) / np.array(std)
+      self.assertAllClose(batches[0][0][0], first, atol=1e-5)
+      self.assertAllEqual(np.concatenate([b[1] for b in batches]), self.y)
+
+  def test_augmentation_crops_the_padded_image_of_each_dataset(self):
+    # Each augmented image is a 32x32 window of the image padded by 4
+    # (CIFAR-10: reflection; CIFAR-100: zeros), possibly flipped.
+    image = self.x[0]
+    for name, mode in (('cifar10', 'reflect'), ('cifar100', 'constant')):
+      padded = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode=mode)
+      windows = {}
+      for dy in range(9):
+        for dx in range(9):
+          window = padded[dy:dy + 32, dx:dx + 32]
+          windows[(dy, dx, 0)] = window
+          windows[(dy, dx, 1)] = window[:, ::-1]
+      offsets = []
+      for seed in range(40):
+        out = cifar.PREPROCESSING[name].augment(
+            tf.constant(image), tf.constant([seed, 7], tf.int64)).numpy()
+        found = [k for k, w in windows.items() if np.array_equal(w, out)]
+        self.assertNotEmpty(found, f'{name} seed {seed}')
+        offsets.append(found[0])
+      # Some crops reach into the padding, and both flips occur.
+      self.assertTrue(any(dy in (0, 8) or dx in (0, 8)
+                          for dy, dx, _ in offsets), name)
+      self.assertEqual({f for _, _, f in offsets}, {0, 1}, name)
+
+
+if __name__ == '__main__':
+  tf.test.main()
