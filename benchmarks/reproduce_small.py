@@ -230,6 +230,11 @@ def main(argv):
       logging.info('finished %s in %.1f min (%d/%d done; ETA %.0f min)',
                    name, (time.time() - begun) / 60, done, len(jobs),
                    eta / 60)
+  _write_table(tag_dir, jobs, wall_times)
+
+
+def _write_table(tag_dir, jobs, wall_times):
+  """The study's table (table.md beside the runs, and on stdout)."""
   rows = {}
   for method, seed in jobs:
     with open(os.path.join(tag_dir, f'{method}_seed{seed}',

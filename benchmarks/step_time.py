@@ -159,6 +159,10 @@ def main(argv):
     print(f'round {round_index + 1}: ' + ', '.join(
         f'{"XLA" if c else "graph"} {"masked" if m else "dense"} '
         f'{steps[(c, m)][-1] * 1e3:.0f} ms' for c, m in names))
+  _print_table(steps, updates, _evaluation_rates(trainers))
+
+def _evaluation_rates(trainers):
+  """{compiled: evaluation images/s} of the masked model, graph and XLA."""
   split = _eval_split(FLAGS.eval_examples)
   evals = {}
   for compiled in (False, True):
@@ -173,6 +177,12 @@ def main(argv):
       evaluator.metrics(split)
       times.append(time.perf_counter() - start)
     evals[compiled] = FLAGS.eval_examples / statistics.median(times)
+  return evals
+
+
+def _print_table(steps, updates, evals):
+  """The Markdown table of medians and their ratios."""
+  median = {key: statistics.median(values) for key, values in steps.items()}
   print(f'\n| measure ({FLAGS.rounds} rounds, medians) | graph | XLA |')
   print('| --- | ---: | ---: |')
   for label, masked in (('dense train step', False),
@@ -180,14 +190,13 @@ def main(argv):
     print(f'| {label} (ms) | ' + ' | '.join(
         f'{_median_ms(steps[(c, masked)]):.0f}' for c in (False, True)) +
           ' |')
-  ratio = {c: statistics.median(steps[(c, True)]) /
-              statistics.median(steps[(c, False)]) for c in (False, True)}
+  ratio = {c: median[(c, True)] / median[(c, False)] for c in (False, True)}
   print('| masked / dense step time | ' + ' | '.join(
       f'{ratio[c]:.3f}' for c in (False, True)) + ' |')
   print('| one RigL update, in masked train steps | ' + ' | '.join(
-      f'{statistics.median(updates[c]) / statistics.median(steps[(c, True)]):.2f}'
+      f'{statistics.median(updates[c]) / median[(c, True)]:.2f}'
       for c in (False, True)) + ' |')
-  train_rate = {c: FLAGS.batch_size / statistics.median(steps[(c, True)])
+  train_rate = {c: FLAGS.batch_size / median[(c, True)]
                 for c in (False, True)}
   print('| masked training (images/s) | ' + ' | '.join(
       f'{train_rate[c]:.0f}' for c in (False, True)) + ' |')
@@ -196,8 +205,7 @@ def main(argv):
   print('| evaluation / training throughput | ' + ' | '.join(
       f'{evals[c] / train_rate[c]:.2f}' for c in (False, True)) + ' |')
   print('| XLA / graph masked step time | | ' +
-        f'{statistics.median(steps[(True, True)]) / statistics.median(steps[(False, True)]):.3f} |')
-
+        f'{median[(True, True)] / median[(False, True)]:.3f} |')
 
 if __name__ == '__main__':
   logging.set_verbosity(logging.WARNING)

@@ -76,6 +76,24 @@ def _conv_factory(masked, l2, initializer=lambda: 'he_normal',
   return conv
 
 
+def _wrn_block(x, conv, filters, strides, prefix, batch_norm, dropout_rate):
+  """A pre-activation basic block; where it changes shape, its shortcut is a
+  1x1 projection of relu(bn1(x))."""
+  y = batch_norm(f'{prefix}_bn1')(x)
+  y = keras.layers.Activation('relu', name=f'{prefix}_relu1')(y)
+  if x.shape[-1] != filters or strides != 1:
+    shortcut = conv(filters, 1, strides, f'{prefix}_shortcut')(y)
+  else:
+    shortcut = x
+  y = conv(filters, 3, strides, f'{prefix}_conv1')(y)
+  y = batch_norm(f'{prefix}_bn2')(y)
+  y = keras.layers.Activation('relu')(y)
+  if dropout_rate:
+    y = keras.layers.Dropout(dropout_rate)(y)
+  y = conv(filters, 3, 1, f'{prefix}_conv2')(y)
+  return keras.layers.add([shortcut, y])
+
+
 def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
                 num_classes=10, l2=0.0, masked=True, sync_batch_norm=False,
                 dropout_rate=0.0, inactive_gradient='dense'):
@@ -122,20 +140,10 @@ def wide_resnet(input_shape=(32, 32, 3), depth=28, width_multiplier=10,
     filters = 16 * (2**group) * width_multiplier
     for block in range(blocks_per_group):
       strides = 2 if group > 0 and block == 0 else 1
-      prefix = f'group{group + 1}_block{block + 1}'
-      y = _batch_norm(l2, f'{prefix}_bn1', sync_batch_norm)(x)
-      y = keras.layers.Activation('relu', name=f'{prefix}_relu1')(y)
-      if x.shape[-1] != filters or strides != 1:
-        shortcut = conv(filters, 1, strides, f'{prefix}_shortcut')(y)
-      else:
-        shortcut = x
-      y = conv(filters, 3, strides, f'{prefix}_conv1')(y)
-      y = _batch_norm(l2, f'{prefix}_bn2', sync_batch_norm)(y)
-      y = keras.layers.Activation('relu')(y)
-      if dropout_rate:
-        y = keras.layers.Dropout(dropout_rate)(y)
-      y = conv(filters, 3, 1, f'{prefix}_conv2')(y)
-      x = keras.layers.add([shortcut, y])
+      x = _wrn_block(x, conv, filters, strides,
+                     f'group{group + 1}_block{block + 1}',
+                     lambda name: _batch_norm(l2, name, sync_batch_norm),
+                     dropout_rate)
   x = _batch_norm(l2, 'final_bn', sync_batch_norm)(x)
   x = keras.layers.Activation('relu')(x)
   x = keras.layers.GlobalAveragePooling2D()(x)
@@ -150,6 +158,23 @@ RESNET_LAYOUT = 'resnet_v1_5_v1'
 # Bottleneck blocks per stage of each depth (depth = 3 * blocks + 2).
 RESNET_BLOCKS = {14: (1, 1, 1, 1), 26: (2, 2, 2, 2), 50: (3, 4, 6, 3),
                  101: (3, 4, 23, 3)}
+
+
+def _bottleneck(x, conv, batch_norm, filters, strides, prefix, project):
+  """1x1, 3x3 (strided), 1x1 to 4 * filters; with `project`, a 1x1
+  projection shortcut with BatchNorm."""
+  shortcut = x
+  y = x
+  for i, (size, stride) in enumerate(((1, 1), (3, strides), (1, 1))):
+    out = filters * 4 if i == 2 else filters
+    y = conv(out, size, stride, f'{prefix}_conv{i + 1}')(y)
+    y = batch_norm(f'{prefix}_bn{i + 1}')(y)
+    if i < 2:
+      y = keras.layers.Activation('relu')(y)
+  if project:
+    shortcut = conv(filters * 4, 1, strides, f'{prefix}_shortcut')(x)
+    shortcut = batch_norm(f'{prefix}_shortcut_bn')(shortcut)
+  return keras.layers.Activation('relu')(keras.layers.add([shortcut, y]))
 
 
 def resnet(input_shape=(224, 224, 3), depth=50, base_width=64,
@@ -198,19 +223,8 @@ def resnet(input_shape=(224, 224, 3), depth=50, base_width=64,
     filters = base_width * 2**stage
     for block in range(blocks):
       strides = 2 if stage > 0 and block == 0 else 1
-      prefix = f'stage{stage + 2}_block{block + 1}'
-      shortcut = x
-      y = x
-      for i, (size, stride) in enumerate(((1, 1), (3, strides), (1, 1))):
-        out = filters * 4 if i == 2 else filters
-        y = conv(out, size, stride, f'{prefix}_conv{i + 1}')(y)
-        y = batch_norm(f'{prefix}_bn{i + 1}')(y)
-        if i < 2:
-          y = keras.layers.Activation('relu')(y)
-      if block == 0:
-        shortcut = conv(filters * 4, 1, strides, f'{prefix}_shortcut')(x)
-        shortcut = batch_norm(f'{prefix}_shortcut_bn')(shortcut)
-      x = keras.layers.Activation('relu')(keras.layers.add([shortcut, y]))
+      x = _bottleneck(x, conv, batch_norm, filters, strides,
+                      f'stage{stage + 2}_block{block + 1}', block == 0)
   x = keras.layers.GlobalAveragePooling2D()(x)
   outputs = dense_type(num_classes, kernel_initializer='he_normal',
                        kernel_regularizer=_regularizer(l2),

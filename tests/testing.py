@@ -1,5 +1,7 @@
 """Shared test helpers: tiny models, data and the two-CPU set-up."""
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -91,6 +93,20 @@ def random_data(num_examples=64, image_size=8, num_classes=4, seed=0):
   x = rng.normal(size=(num_examples, image_size, image_size, 3))
   y = rng.integers(0, num_classes, size=num_examples)
   return x.astype(np.float32), y.astype(np.int64)
+
+
+def cifar_arrays(num_examples=20, seed=0):
+  """(x uint8 [N, 32, 32, 3], y int labels in [0, 10)) of random pixels."""
+  rng = np.random.default_rng(seed)
+  x = rng.integers(0, 256, (num_examples, 32, 32, 3)).astype(np.uint8)
+  return x, rng.integers(0, 10, num_examples)
+
+
+def write_npz(directory, name, x, y):
+  """Writes x and y to directory/name (numpy.savez); returns its path."""
+  path = os.path.join(directory, name)
+  np.savez(path, x=x, y=y)
+  return path
 
 
 def cross_entropy_loss_fn(model):

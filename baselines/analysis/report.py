@@ -1,8 +1,10 @@
 r"""Results tables from run directories, in the layout of the paper's Table 1.
 
-  python -m baselines.analysis.report /tmp/runs/*            # Markdown on stdout
-  python -m baselines.analysis.report RUN ... --csv=t.csv --json=t.json --sort=acc
-  python -m baselines.analysis.report RUN ... --ood          # AUROC / AUPRC per set
+  # Markdown on stdout; CSV and JSON files, sorted by accuracy; OOD tables.
+  python -m baselines.analysis.report /tmp/runs/*
+  python -m baselines.analysis.report RUN ... --csv=t.csv --json=t.json \
+      --sort=acc
+  python -m baselines.analysis.report RUN ... --ood  # AUROC / AUPRC per set
 
 Each run directory holds the `metrics.json` a binary wrote. Runs whose
 method and result-changing flags are equal but for `--seed` form one row:
@@ -29,14 +31,11 @@ from absl import flags
 import numpy as np
 import tensorflow as tf
 
+from baselines.evaluation import method_cards
 from baselines.runtime import files
 from baselines.runtime import run_identity
 
 FLAGS = flags.FLAGS
-
-METHOD_NAMES = {'edst': 'EDST Ensemble', 'dst_ensemble': 'DST Ensemble',
-                'static': 'Static Sparse Ensemble', 'ltr': 'LTR Ensemble',
-                'dense': 'Dense', 'ensemble': 'Ensemble (ensemble.py)'}
 
 # Table 1's columns: (name, metrics.json section, key, shown in percent).
 COLUMNS = (
@@ -137,13 +136,14 @@ def load_runs(directories):
 def configuration(run, ignore=('seed',)):
   """What identifies a row: the method and the result flags but `ignore`."""
   return run['method'], json.dumps(
-      run_identity.result_flags(run['flags'], ignore), sort_keys=True)
+      run_identity.stored_result_flags(run, ignore), sort_keys=True)
 
 
-def differing_flags(flag_dicts, ignore=()):
-  """Result flags (but `ignore`) whose values differ between the dicts."""
-  keys = run_identity.result_flags(dict.fromkeys(set().union(*flag_dicts)),
-                                   ignore)
+def differing_flags(runs, ignore=()):
+  """Result flags (but `ignore`) whose values differ between the runs."""
+  flag_dicts = [run['flags'] for run in runs]
+  keys = set().union(*(run_identity.stored_result_flags(run, ignore)
+                       for run in runs))
   return sorted(key for key in keys
                 if len({json.dumps(d.get(key)) for d in flag_dicts}) > 1)
 
@@ -181,18 +181,15 @@ def _differing_flags(groups):
   """Flags (but M, S, seed) whose values differ between rows of a method."""
   by_method = {}
   for group in groups:
-    by_method.setdefault(group[0]['method'], []).append(group[0]['flags'])
-  return sorted({name for flag_dicts in by_method.values()
+    by_method.setdefault(group[0]['method'], []).append(group[0])
+  return sorted({name for runs in by_method.values()
                  for name in differing_flags(
-                     flag_dicts, ('seed', 'sparsity', 'ensemble_size'))})
+                     runs, ('seed', 'sparsity', 'ensemble_size'))})
 
 
 def _method_label(run, differing):
-  method = run['method']
   flag_values = run['flags']
-  name = METHOD_NAMES.get(method, method)
-  if method == 'dense' and flag_values.get('ensemble_size', 1) > 1:
-    name = 'Dense Ensemble'
+  name = method_cards.label(run['method'], flag_values.get('ensemble_size', 1))
   extra = [f'{k}={flag_values[k]}' for k in differing if k in flag_values]
   return name + (f' ({", ".join(extra)})' if extra else '')
 
@@ -203,10 +200,15 @@ def _row_header(group, differing):
   first = group[0]
   return {'method': _method_label(first, differing),
           'm': first['flags'].get('ensemble_size', 1),
-          's': (None if first['method'] == 'dense' else
-                first['flags'].get('sparsity')),
+          's': (first['flags'].get('sparsity')
+                if _is_sparse(first['method']) else None),
           'seeds': len(group),
           'directories': [r['directory'] for r in group]}
+
+
+def _is_sparse(method):
+  card = method_cards.card(method)
+  return card is None or card.sparse
 
 
 def table_columns(dataset):

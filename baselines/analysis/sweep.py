@@ -18,6 +18,7 @@ import numpy as np
 
 from baselines.analysis import plots
 from baselines.analysis import report
+from baselines.evaluation import method_cards
 
 flags.DEFINE_enum('vary', 'sparsity', ['sparsity', 'ensemble_size'],
                   'The flag the runs differ in (S or M).')
@@ -40,8 +41,7 @@ def sweep_points(runs, vary):
     first = runs[0]
     other = next(r for r in runs if report.configuration(
         r, ('seed', vary)) != report.configuration(first, ('seed', vary)))
-    differ = report.differing_flags([first['flags'], other['flags']],
-                                    ('seed', vary))
+    differ = report.differing_flags([first, other], ('seed', vary))
     raise report.ReportError(
         f'{first["directory"]} and {other["directory"]} differ in more than '
         f'--{vary} and the seed: method or {differ}.')
@@ -94,8 +94,7 @@ def main(argv):
     points = sweep_points(runs, FLAGS.vary)
   except report.ReportError as e:
     sys.exit(f'error: {e}')
-  names = sorted({report.METHOD_NAMES.get(r['method'], r['method'])
-                  for r in runs})
+  names = sorted({method_cards.label(r['method']) for r in runs})
   draw(points, FLAGS.vary, names, FLAGS.output)
   for value, point in points.items():
     tickets = np.mean(point['tickets']) if point['tickets'] else float('nan')

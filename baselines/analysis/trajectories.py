@@ -21,8 +21,8 @@ from sklearn import manifold
 import tensorflow as tf
 
 from baselines.analysis import plots
+from baselines.artifacts import trajectory_points
 from baselines.runtime import files
-from baselines.training import loop
 
 flags.DEFINE_list('run_dirs', [], 'Run directories with trajectories/.')
 flags.DEFINE_string('output', None, 'The PNG to write.')
@@ -47,10 +47,10 @@ def load_trajectories(run_dirs):
   trajectories = []
   for run_dir in run_dirs:
     runs = sorted(tf.io.gfile.glob(os.path.join(
-        run_dir, loop.TRAJECTORIES_DIR, '*')))
+        run_dir, trajectory_points.TRAJECTORIES_DIR, '*')))
     if not runs:
       raise TrajectoryError(
-          f'{run_dir}: no {loop.TRAJECTORIES_DIR}/ (train with '
+          f'{run_dir}: no {trajectory_points.TRAJECTORIES_DIR}/ (train with '
           f'--trajectory_interval=N).')
     for run in runs:
       points = sorted(tf.io.gfile.glob(os.path.join(run, 'epoch_*.npz')))

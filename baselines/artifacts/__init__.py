@@ -1,5 +1,5 @@
-"""What a run leaves behind for later use: tickets and model specs.
+"""What a run leaves behind: its output layout, tickets, model specs.
 
 A ticket is a trained subnetwork with its predictions and identity; a model
-spec rebuilds its architecture.
+spec rebuilds its architecture; trajectory points feed Figure 3.
 """

@@ -156,37 +156,6 @@ def ensemble_specs(paths):
   return specs
 
 
-def adopt_spec_flags(flag_values, specs, spec_flags):
-  """Sets flags from the tickets' common model spec.
-
-  Args:
-    flag_values: parsed flags.
-    specs: {path: ModelSpec} (`ensemble_specs`).
-    spec_flags: (spec field, flag name) pairs.
-
-  Returns:
-    {flag name: value} set here.
-
-  Raises:
-    ValueError: if a flag given on the command line contradicts the
-      tickets (never silently replaced).
-  """
-  set_here = {}
-  if not specs:
-    return set_here
-  first = next(iter(specs.values()))
-  for field, name in spec_flags:
-    values = {getattr(s, field) for s in specs.values()}
-    if flag_values[name].present and values != {flag_values[name].value}:
-      raise ValueError(
-          f'--{name}={flag_values[name].value} contradicts the tickets '
-          f'({", ".join(map(str, sorted(values)))}); leave it unset.')
-    if len(values) == 1 and flag_values[name].value != getattr(first, field):
-      setattr(flag_values, name, getattr(first, field))
-      set_here[name] = getattr(first, field)
-  return set_here
-
-
 def load_model(path):
   """A ticket's network, built from its spec and restored (call it under
   the strategy scope that should own the variables)."""

@@ -19,20 +19,15 @@ from absl import app
 from absl import flags
 
 from baselines.methods import common_flags
-from baselines.methods import experiment
+from baselines.methods import members
+from baselines.methods import registry
 
 common_flags.define_common_flags()
-common_flags.define_member_flags(ensemble_size=1)
+members.define_flags(ensemble_size=1)
 # --help lists every flag the binary uses, not only those defined here.
 flags.adopt_module_key_flags(common_flags)
-FLAGS = flags.FLAGS
-
-
-@experiment.cli_main
-def main(argv):
-  del argv
-  experiment.run_members(FLAGS, 'dense', None, masked=False)
-
+flags.adopt_module_key_flags(members)
+main = registry.main('dense', flags.FLAGS)
 
 if __name__ == '__main__':
   app.run(main)

@@ -20,26 +20,16 @@ from absl import flags
 
 from baselines.methods import common_flags
 from baselines.methods import edst
-from baselines.methods import experiment
+from baselines.methods import registry
 
 common_flags.define_common_flags()
 common_flags.define_sparsity_flags(sparsity=0.8)
-common_flags.define_edst_flags(ensemble_size=3, exploration_epochs=150,
-                               refinement_epochs=100)
+edst.define_flags(ensemble_size=3, exploration_epochs=150,
+                  refinement_epochs=100)
 # --help lists every flag the binary uses, not only those defined here.
 flags.adopt_module_key_flags(common_flags)
-FLAGS = flags.FLAGS
-
-
-@experiment.cli_main
-def main(argv):
-  del argv
-  if FLAGS.quick:
-    experiment.apply_quick_mode(FLAGS, dict(exploration_epochs=2,
-                                            refinement_epochs=2,
-                                            train_epochs=None))
-  edst.run_edst(FLAGS)
-
+flags.adopt_module_key_flags(edst)
+main = registry.main('edst', flags.FLAGS)
 
 if __name__ == '__main__':
   app.run(main)

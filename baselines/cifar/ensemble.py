@@ -26,11 +26,12 @@ from absl import logging
 from baselines.artifacts import tickets
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
+from baselines.methods import ensemble_inputs
 from baselines.methods import experiment
+from baselines.methods import registry
 
 common_flags.define_common_flags()
-flags.DEFINE_list('checkpoint_dirs', [],
-                  'Members: ticket dirs, checkpoint dirs or prefixes.')
+common_flags.define_ensemble_flags('ticket dirs, checkpoint dirs or prefixes')
 # --help lists every flag the binary uses, not only those defined here.
 flags.adopt_module_key_flags(common_flags)
 FLAGS = flags.FLAGS
@@ -45,7 +46,7 @@ def restore_member(exp, path, spec=None):
   (masked if the checkpoint has masks, else dense)."""
   errors = []
   candidates = ([spec] if spec else
-                [exp.task.model_spec(exp.flag_values, masked)
+                [exp.task.model_spec(exp.task_options, masked)
                  for masked in (True, False)])
   for candidate in candidates:
     with exp.strategy.scope():
@@ -62,15 +63,16 @@ def restore_member(exp, path, spec=None):
 def main(argv):
   del argv
   f = FLAGS
-  specs = experiment.checkpoint_specs(f)
+  specs = ensemble_inputs.checkpoint_specs(f)
   # Sets --dataset (and, for plain checkpoints, the model flags).
   try:
-    for name, value in tickets.adopt_spec_flags(f, specs, _SPEC_FLAGS).items():
+    adopted = ensemble_inputs.adopt_spec_flags(f, specs, _SPEC_FLAGS)
+    for name, value in adopted.items():
       logging.info('--%s=%s from the tickets.', name, value)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  exp = experiment.Experiment.from_flags(
-      f, 'ensemble', evaluate_only=True,
+  exp = experiment.from_flags(
+      f, registry.ENSEMBLE_EVALUATION, evaluate_only=True,
       ticket_infos={path: tickets.load_info(path) for path in specs})
   try:
     members = [restore_member(exp, path, specs.get(path))

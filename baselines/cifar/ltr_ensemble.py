@@ -12,98 +12,22 @@ retrain (static mask, seeds seed + j) for the rest of the schedule
       --output_dir=/tmp/ltr --download_data
 """
 
-import os
-
 from absl import app
 from absl import flags
-import tensorflow as tf
 
-from baselines.artifacts import tickets
-from baselines.evaluation import run_results
 from baselines.methods import common_flags
-from baselines.methods import experiment
-from baselines.methods import plans
-from baselines.training import loop
-from sparse_layers import layers as masked_layers
-from sparse_layers import phases
-from sparse_layers import pruning
+from baselines.methods import ltr
+from baselines.methods import members
+from baselines.methods import registry
 
 common_flags.define_common_flags()
-common_flags.define_member_flags(ensemble_size=3)
-flags.DEFINE_float('sparsity', 0.8, 'Final sparsity S of the pruning run.')
-flags.DEFINE_float('ltr_rewind_fraction', 0.05,
-                   'Rewind point, a fraction of training.')
-flags.DEFINE_float('ltr_prune_begin', 0.05, 'Pruning start (fraction).')
-flags.DEFINE_float('ltr_prune_end', 0.75, 'Pruning end (fraction).')
-flags.DEFINE_integer('pruning_frequency', 100, 'Steps between prunings.')
-flags.register_validator('sparsity', lambda v: 0.0 <= v < 1.0,
-                         '--sparsity must be in [0, 1).')
-flags.register_validator('ltr_rewind_fraction', lambda v: 0.0 <= v < 1.0,
-                         '--ltr_rewind_fraction must be in [0, 1).')
-flags.register_validator('pruning_frequency', lambda v: v >= 1,
-                         '--pruning_frequency must be >= 1.')
-flags.register_multi_flags_validator(
-    ['ltr_prune_begin', 'ltr_prune_end'],
-    lambda v: 0.0 <= v['ltr_prune_begin'] < v['ltr_prune_end'] <= 1.0,
-    'need 0 <= --ltr_prune_begin < --ltr_prune_end <= 1.')
+members.define_flags(ensemble_size=3)
+ltr.define_flags(sparsity=0.8)
 # --help lists every flag the binary uses, not only those defined here.
 flags.adopt_module_key_flags(common_flags)
-FLAGS = flags.FLAGS
-
-
-@experiment.cli_main
-def main(argv):
-  del argv
-  f = FLAGS
-  if f.quick:
-    experiment.apply_quick_mode(f, dict(train_epochs=4, pruning_frequency=2))
-  members = experiment.member_indices(f)
-  exp = experiment.Experiment.from_flags(f, 'ltr')
-  epochs = f.train_epochs
-  steps = epochs * exp.steps_per_epoch
-  rewind_epoch = round(f.ltr_rewind_fraction * epochs)
-  # Written by each process; read from the chief's (a multi-worker restart).
-  rewind = os.path.join(exp.config.writes_to, 'gmp', 'rewind')
-  stored_rewind = os.path.join(f.output_dir, 'gmp', 'rewind')
-  decays = exp.decay_multipliers()
-
-  def prune_hook(model, optimizer, loss_fn):
-    del loss_fn  # Magnitude pruning needs no gradient.
-    schedule = pruning.polynomial_decay(
-        f.sparsity, round(f.ltr_prune_begin * steps),
-        round(f.ltr_prune_end * steps), f.pruning_frequency)
-    return pruning.GradualPruningHook(model, schedule, optimizer)
-
-  def save_rewind_point(run):
-    if run.completed_epochs == rewind_epoch:
-      tickets.save_model(rewind, run.model)
-
-  gmp = loop.Run(
-      exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
-      [phases.Phase('gmp', epochs, decays)], 'gmp', hook_fn=prune_hook,
-      summary_dir=os.path.join(exp.config.writes_to, 'summaries', 'gmp'))
-  if rewind_epoch == 0 and not tf.io.gfile.exists(
-      os.path.join(stored_rewind, 'model.index')):
-    tickets.save_model(rewind, gmp.model)
-  gmp.train(on_epoch_end=save_rewind_point)
-  final_masks = [l.mask.numpy() for l in masked_layers.masked_layers(gmp.model)]
-
-  def rewind_with_final_mask(model):
-    tickets.restore_model(stored_rewind, model)
-    for layer, mask in zip(masked_layers.masked_layers(model), final_masks):
-      layer.set_mask(mask)
-
-  histories = exp.train_members(
-      members, True, None, epochs - rewind_epoch,
-      plans.rebased_lr_multipliers(decays, rewind_epoch / epochs),
-      init_fn=rewind_with_final_mask, warmup=False)
-  histories['gmp'] = gmp.history
-  run_results.report_members(exp, f.ensemble_size, True, 'ltr', epochs,
-                           histories,
-                           ltr_rewind_fraction=rewind_epoch / epochs,
-                           ltr_prune_begin=f.ltr_prune_begin,
-                           ltr_prune_end=f.ltr_prune_end)
-
+flags.adopt_module_key_flags(members)
+flags.adopt_module_key_flags(ltr)
+main = registry.main('ltr', flags.FLAGS)
 
 if __name__ == '__main__':
   app.run(main)

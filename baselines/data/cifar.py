@@ -100,25 +100,27 @@ def load_npz(path, num_classes, name=None):
                                          with_fingerprint=True)
     x, y = arrays['x'], arrays['y']
   except KeyError as e:
-    raise pipeline.DataError(f'{path}: needs arrays "x" and "y" ({e} missing).') from e
+    raise pipeline.DataError(
+        f'{path}: needs arrays "x" and "y" ({e} missing).') from e
   except files.FileError as e:
     raise pipeline.DataError(str(e)) from e
   if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
     raise pipeline.DataError(f'{path}: x must be uint8 [N, 32, 32, 3], got '
-                    f'{x.dtype} {list(x.shape)}.')
+                             f'{x.dtype} {list(x.shape)}.')
   if not np.issubdtype(y.dtype, np.integer) or y.shape != (x.shape[0],):
     raise pipeline.DataError(f'{path}: y must be integer labels [N] with N = '
-                    f'{x.shape[0]}, got {y.dtype} {list(y.shape)}.')
+                             f'{x.shape[0]}, got {y.dtype} {list(y.shape)}.')
   if num_classes is not None and y.size and (y.min() < 0 or
                                               y.max() >= num_classes):
-    raise pipeline.DataError(f'{path}: labels must be in [0, {num_classes}), got '
-                    f'[{y.min()}, {y.max()}].')
+    raise pipeline.DataError(f'{path}: labels must be in [0, {num_classes}),'
+                             f' got [{y.min()}, {y.max()}].')
   if not x.shape[0]:
     raise pipeline.DataError(f'{path}: has no examples (x is {list(x.shape)}). '
-                    f'{NPZ_HINT}')
-  return pipeline.Split(name or os.path.basename(path),
-               tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64))),
-               int(x.shape[0]), source={'npz': path, **fingerprint})
+                             f'{NPZ_HINT}')
+  return pipeline.Split(
+      name or os.path.basename(path),
+      tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64))),
+      int(x.shape[0]), source={'npz': path, **fingerprint})
 
 
 GAUSSIAN_NOISE = 'gaussian_noise'
@@ -138,8 +140,8 @@ def gaussian_noise(num_examples, preprocessing, seed=0):
   images = np.clip(np.rint(images), 0, 255).astype(np.uint8)
   labels = np.zeros(num_examples, np.int64)
   return pipeline.Split(GAUSSIAN_NOISE,
-               tf.data.Dataset.from_tensor_slices((images, labels)),
-               num_examples, source={'generated': GAUSSIAN_NOISE,
+                        tf.data.Dataset.from_tensor_slices((images, labels)),
+                        num_examples, source={'generated': GAUSSIAN_NOISE,
                                      'seed': seed})
 
 
@@ -152,9 +154,10 @@ def load_cifar100_c(path, corruption, severity):
   """
   filename = os.path.join(path, f'{corruption}-{severity}.tfrecords')
   if not tf.io.gfile.exists(filename):
-    raise pipeline.DataError(f'CIFAR-100-C file not found: {filename} (UB\'s '
-                    f'--cifar100_c_path layout: one {{corruption}}-{{severity}}'
-                    f'.tfrecords per corruption and severity).')
+    raise pipeline.DataError(
+        f'CIFAR-100-C file not found: {filename} (UB\'s --cifar100_c_path '
+        f'layout: one {{corruption}}-{{severity}}.tfrecords per corruption '
+        f'and severity).')
   features = {'image': tf.io.FixedLenFeature([], tf.string),
               'label': tf.io.FixedLenFeature([], tf.int64)}
 
@@ -169,9 +172,9 @@ def load_cifar100_c(path, corruption, severity):
     num_examples = pipeline.count_examples(dataset)
   except tf.errors.OpError as e:
     raise pipeline.DataError(f'{filename}: not CIFAR-100-C TFRecords '
-                    f'({type(e).__name__}: {e.message[:200]}).') from e
+                             f'({type(e).__name__}: {e.message[:200]}).') from e
   return pipeline.Split(f'cifar100_corrupted/{corruption}_{severity}', dataset,
-               num_examples, source={'tfrecords': filename})
+                        num_examples, source={'tfrecords': filename})
 
 
 def load_corrupted(dataset_name, num_classes, data_dir=None, download=False,
@@ -191,18 +194,19 @@ def load_corrupted(dataset_name, num_classes, data_dir=None, download=False,
     missing = [f'{c}-{s}.npz' for c, s in keys if not tf.io.gfile.exists(
         os.path.join(npz_dir, f'{c}-{s}.npz'))]
     if missing:
-      raise pipeline.DataError(f'--corrupted_npz_dir={npz_dir} lacks {len(missing)} '
-                      f'of the {len(keys)} files of {dataset_name}-C, e.g. '
-                      f'{missing[:3]}.')
+      raise pipeline.DataError(
+          f'--corrupted_npz_dir={npz_dir} lacks {len(missing)} of the '
+          f'{len(keys)} files of {dataset_name}-C, e.g. {missing[:3]}.')
     return {(c, s): load_npz(os.path.join(npz_dir, f'{c}-{s}.npz'),
                              num_classes, f'{dataset_name}_corrupted/{c}_{s}')
             for c, s in keys}
   if dataset_name == 'cifar100':
     if not cifar100_c_path:
-      raise pipeline.DataError('corrupted evaluation of CIFAR-100 needs '
-                      '--cifar100_c_path (UB\'s CIFAR-100-C TFRecords) or '
-                      '--corrupted_npz_dir; TFDS has no CIFAR-100-C.')
+      raise pipeline.DataError(
+          'corrupted evaluation of CIFAR-100 needs --cifar100_c_path (UB\'s '
+          'CIFAR-100-C TFRecords) or --corrupted_npz_dir; TFDS has no '
+          'CIFAR-100-C.')
     return {(c, s): load_cifar100_c(cifar100_c_path, c, s) for c, s in keys}
-  return {(c, s): pipeline.load_tfds(f'cifar10_corrupted/{c}_{s}', 'test', data_dir,
-                            download)
+  return {(c, s): pipeline.load_tfds(f'cifar10_corrupted/{c}_{s}', 'test',
+                                     data_dir, download)
           for c, s in keys}

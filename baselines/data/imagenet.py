@@ -101,7 +101,7 @@ def load_split(name, split, data_dir=None):
   it is not prepared."""
   try:
     loaded = pipeline.load_tfds(name, split, data_dir, download=False,
-                            decode=False)
+                                decode=False)
     return dataclasses.replace(loaded, shuffle_buffer=SHUFFLE_BUFFER)
   except pipeline.DataError as e:
     raise _not_prepared(name, data_dir, e) from e

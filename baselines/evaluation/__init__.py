@@ -1,5 +1,5 @@
 """Evaluation of models and ensembles: metrics, attacks, run results.
 
-UB's metrics (accuracy, NLL, ECE, OOD, diversity), the compiled evaluator,
-FGSM, and the final ensemble report of a run (metrics.json, TensorBoard).
+UB's metrics, the compiled evaluator, FGSM, a run's ensemble report
+(metrics.json, TensorBoard) and each method's card (label, FLOPs).
 """

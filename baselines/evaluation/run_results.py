@@ -6,7 +6,6 @@ hparams) and `metrics.json`. Each function takes the `experiment.Experiment`
 whose strategy, data and flags the run used.
 """
 
-import os
 from typing import Dict, List
 
 from absl import logging
@@ -15,8 +14,9 @@ import tensorflow as tf
 
 from baselines.artifacts import tickets
 from baselines.evaluation import evaluate
+from baselines.evaluation import method_cards
 from baselines.runtime import files
-from baselines.runtime import run_identity
+from baselines.runtime import strategies
 from sparse_layers import ensemble as ensemble_lib
 from sparse_layers import flops
 from sparse_layers import layers as masked_layers
@@ -26,9 +26,8 @@ from sparse_layers.keras_alias import keras
 def report_members(exp, ensemble_size, masked, method, epochs, histories,
                    **flops_kwargs):
   """The ensemble report once all M member tickets exist (else None)."""
-  exp.barrier()  # The chief has written this job's tickets.
-  paths = [tickets.ticket_dir(exp.config.output_dir, j)
-           for j in range(ensemble_size)]
+  strategies.barrier(exp.strategy)  # The chief has written this job's tickets.
+  paths = [exp.config.layout.ticket_dir(j) for j in range(ensemble_size)]
   missing = [j for j, p in enumerate(paths) if not tickets.is_complete(p)]
   if missing:
     logging.info('[%s] members %s not trained yet; no ensemble report.',
@@ -50,7 +49,7 @@ def report(exp, ticket_paths: List[str], model_fn, history,
   In a multi-worker run every worker reads the chief's tickets, once all
   have reached this point (the chief has written them).
   """
-  exp.barrier()
+  strategies.barrier(exp.strategy)
   infos = [tickets.load_info(p) for p in ticket_paths]
   member_probs, labels = tickets.load_member_predictions(ticket_paths)
   results = evaluate_ensemble(
@@ -121,7 +120,7 @@ def evaluate_ensemble(exp, member_probs, labels, members_fn):
     dict of UB-keyed metrics.
   """
   results = evaluate.ensemble_metrics(member_probs, labels,
-                                        exp.config.num_bins)
+                                      exp.config.num_bins)
   if not (exp.corrupted_splits or exp.ood_splits or exp.extra_test_splits):
     return results
   evaluator = ensemble_evaluator(exp, members_fn())
@@ -129,12 +128,12 @@ def evaluate_ensemble(exp, member_probs, labels, members_fn):
     results.update(evaluate.prefixed(evaluator.metrics(split), f'{name}/'))
   if exp.corrupted_splits:
     results.update(evaluate.corrupted_metrics(evaluator.metrics,
-                                                exp.corrupted_splits))
+                                              exp.corrupted_splits))
   if exp.ood_splits:
     ood_probs = {name: evaluator.predictions(split)[0]
                  for name, split in exp.ood_splits.items()}
     results.update(evaluate.ood_metrics(np.mean(member_probs, 0),
-                                          ood_probs))
+                                        ood_probs))
   return results
 
 
@@ -155,7 +154,7 @@ def evaluate_members(exp, members, member_names):
 def write_results(exp, results, extra, step, scalars=None):
   """summaries/ensemble scalars + hparams, and metrics.json (atomic)."""
   writer = tf.summary.create_file_writer(
-      os.path.join(exp.config.writes_to, 'summaries', 'ensemble'))
+      exp.config.layout.summaries('ensemble'))
   with writer.as_default():
     for key, value in results.items():
       tf.summary.scalar(key, value, step=step)
@@ -164,9 +163,9 @@ def write_results(exp, results, extra, step, scalars=None):
         tf.summary.scalar(f'flops/{key}', value, step=step)
     write_hparams(exp, results)
   payload = {'metrics': results, 'method': exp.config.method,
-             'flags': run_identity.project_flags(exp.flag_values), **extra}
-  files.write_json_atomic(
-      os.path.join(exp.config.writes_to, 'metrics.json'), payload)
+             'flags': exp.project_flags,
+             'result_flags': sorted(exp.identity['flags']), **extra}
+  files.write_json_atomic(exp.config.layout.metrics_file(), payload)
   return payload
 
 
@@ -183,9 +182,9 @@ def _restore_members(exp, ticket_paths, model_fn):
 def member_evaluator(exp, model):
   """An `evaluate.Evaluator` of one member under the run's strategy."""
   return evaluate.Evaluator(model, exp.strategy,
-                              exp.config.global_batch_size,
-                              exp.config.preprocessing, exp.config.num_bins,
-                              exp.config.jit_compile)
+                            exp.config.global_batch_size,
+                            exp.config.preprocessing, exp.config.num_bins,
+                            exp.config.jit_compile)
 
 
 def ensemble_evaluator(exp, members):
@@ -195,10 +194,10 @@ def ensemble_evaluator(exp, members):
         [keras.Model(m.inputs, m.outputs, name=f'member_{i}')
          for i, m in enumerate(members)])
   return evaluate.Evaluator(model, exp.strategy,
-                              exp.config.global_batch_size,
-                              exp.config.preprocessing, exp.config.num_bins,
-                              exp.config.jit_compile,
-                              outputs_probabilities=True)
+                            exp.config.global_batch_size,
+                            exp.config.preprocessing, exp.config.num_bins,
+                            exp.config.jit_compile,
+                            outputs_probabilities=True)
 
 
 def flops_report(exp, model, method, ensemble_size, train_epochs,
@@ -208,7 +207,7 @@ def flops_report(exp, model, method, ensemble_size, train_epochs,
   masked = {l.name: l for l in masked_layers.masked_layers(model)}
   densities = {name: float(masked[name].mask.numpy().mean())
                for name, _, _ in layers if name in masked}
-  figures = flops.totals(
+  figures = method_cards.totals(
       flops.layer_flops(layers, densities), method,
       dense_epochs=exp.dense_epochs, train_epochs=train_epochs,
       ensemble_size=ensemble_size,
@@ -221,15 +220,13 @@ HPARAM_METRICS = ('test/accuracy', 'test/negative_log_likelihood', 'test/ece')
 
 
 def hparams(exp, **extra):
-  """The run's hyper-parameters: the method, global batch and every flag of
-  the project that can change the result (`run_identity`), as TensorBoard
-  HParams values (lists joined by commas; unset flags left out).
+  """The run's hyper-parameters: the method, global batch and every flag
+  that can change the result (the run's identity), as TensorBoard HParams
+  values (lists joined by commas; unset flags left out).
   """
   values = {'method': exp.config.method,
             'global_batch_size': exp.config.global_batch_size}
-  flag_values = run_identity.result_flags(
-      run_identity.project_flags(exp.flag_values))
-  for name, value in flag_values.items():
+  for name, value in exp.identity['flags'].items():
     if value is not None:
       values[name] = (','.join(map(str, value)) if isinstance(value, list)
                       else value)

@@ -14,16 +14,18 @@ from absl import app
 from absl import flags
 
 from baselines.methods import common_flags
-from baselines.methods import experiment
+from baselines.methods import members
+from baselines.methods import registry
 from baselines.methods import tasks
 
 common_flags.define_imagenet_flags()
-common_flags.define_member_flags(ensemble_size=1)
+members.define_flags(ensemble_size=1)
 flags.FLAGS.set_default('train_epochs', 90)
 flags.FLAGS.set_default('lr_decay_epochs', ['30', '60', '80'])
-flags.adopt_module_key_flags(common_flags)  # --help lists every flag used.
-main = experiment.members_main(flags.FLAGS, 'dense', masked=False,
-                               task=tasks.IMAGENET)
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
+flags.adopt_module_key_flags(members)
+main = registry.main('dense', flags.FLAGS, tasks.IMAGENET)
 
 if __name__ == '__main__':
   app.run(main)

@@ -14,15 +14,17 @@ from absl import app
 from absl import flags
 
 from baselines.methods import common_flags
-from baselines.methods import experiment
+from baselines.methods import members
+from baselines.methods import registry
 from baselines.methods import tasks
 
 common_flags.define_imagenet_flags()
 common_flags.define_imagenet_sparsity_flags(sparsity=0.8)
-common_flags.define_member_flags(ensemble_size=2)
-flags.adopt_module_key_flags(common_flags)  # --help lists every flag used.
-main = experiment.members_main(flags.FLAGS, 'dst_ensemble', masked=True,
-                               task=tasks.IMAGENET)
+members.define_flags(ensemble_size=2)
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
+flags.adopt_module_key_flags(members)
+main = registry.main('dst_ensemble', flags.FLAGS, tasks.IMAGENET)
 
 if __name__ == '__main__':
   app.run(main)

@@ -20,17 +20,17 @@ from absl import flags
 
 from baselines.methods import common_flags
 from baselines.methods import edst
+from baselines.methods import registry
 from baselines.methods import tasks
-from sparse_layers import phases
 
 common_flags.define_imagenet_flags()
 common_flags.define_imagenet_sparsity_flags(sparsity=0.8)
-common_flags.define_edst_flags(ensemble_size=2, exploration_epochs=30,
-                               refinement_epochs=70)
-flags.adopt_module_key_flags(common_flags)  # --help lists every flag used.
-main = edst.edst_main(flags.FLAGS, tasks.IMAGENET,
-                          phases.imagenet_refinement_lr,
-                          restart_cosine_at_reexploration=True)
+edst.define_flags(ensemble_size=2, exploration_epochs=30,
+                  refinement_epochs=70)
+# --help lists every flag the binary uses, not only those defined here.
+flags.adopt_module_key_flags(common_flags)
+flags.adopt_module_key_flags(edst)
+main = registry.main('edst', flags.FLAGS, tasks.IMAGENET)
 
 if __name__ == '__main__':
   app.run(main)

@@ -17,11 +17,13 @@ from absl import flags
 from baselines.artifacts import tickets
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
+from baselines.methods import ensemble_inputs
 from baselines.methods import experiment
+from baselines.methods import registry
 from baselines.methods import tasks
 
 common_flags.define_imagenet_flags()
-flags.DEFINE_list('checkpoint_dirs', [], 'Members: ticket directories.')
+common_flags.define_ensemble_flags('ticket directories')
 # --help lists every flag the binary uses, not only those defined here.
 flags.adopt_module_key_flags(common_flags)
 FLAGS = flags.FLAGS
@@ -42,7 +44,7 @@ def adopt_ticket_flags(f, specs):
   if not_tickets:
     raise ValueError(f'not ticket directories (no ticket.json): '
                      f'{not_tickets}')
-  tickets.adopt_spec_flags(f, specs, _SPEC_FLAGS)
+  ensemble_inputs.adopt_spec_flags(f, specs, _SPEC_FLAGS)
   sizes = {s.input_shape[0] for s in specs.values()}
   if f['image_size'].present and sizes != {f.image_size}:
     raise ValueError(f'--image_size={f.image_size} contradicts the tickets '
@@ -53,13 +55,14 @@ def adopt_ticket_flags(f, specs):
 @experiment.cli_main
 def main(argv):
   del argv
-  specs = experiment.checkpoint_specs(FLAGS)
+  specs = ensemble_inputs.checkpoint_specs(FLAGS)
   try:
     adopt_ticket_flags(FLAGS, specs)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  exp = experiment.Experiment.from_flags(
-      FLAGS, 'ensemble', evaluate_only=True, task=tasks.IMAGENET,
+  exp = experiment.from_flags(
+      FLAGS, registry.ENSEMBLE_EVALUATION, evaluate_only=True,
+      task=tasks.IMAGENET,
       ticket_infos={path: tickets.load_info(path) for path in specs})
   members = []
   for path in FLAGS.checkpoint_dirs:

@@ -1,5 +1,5 @@
-"""Methods: each method's wiring from flags to phases, hooks and reports.
+"""Methods: one module per method (edst, members, ltr), registered by name.
 
-Common flags, typed configs, tasks (CIFAR, ImageNet), the experiment, the
-plans of members' phases, EDST's run and the command-line entry point.
+Their flags (common_flags, flag_roles), typed values (configs, tasks,
+experiment), plans, and the binaries' entry point (registry, startup).
 """

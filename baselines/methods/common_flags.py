@@ -13,7 +13,7 @@ before any data is read or model built.
 
 from absl import flags
 
-from baselines.data import cifar
+from baselines.methods import flag_roles
 from baselines.training import optimizers
 from baselines.training import ticket_selection
 from sparse_layers import distributions
@@ -22,9 +22,17 @@ from sparse_layers import sparse_init
 
 FLAGS = flags.FLAGS
 
-
+@flag_roles.defines_flags
 def define_training_flags():
   """UB's common flags that every binary shares (CIFAR defaults)."""
+  _define_optimizer_flags()
+  _define_evaluation_flags()
+  _define_runtime_flags()
+  _register_common_validators()
+
+
+def _define_optimizer_flags():
+  """Seed, batch, SGD, L2 and the LR schedule."""
   flags.DEFINE_integer('seed', 42, 'Random seed.')
   flags.DEFINE_integer(
       'per_core_batch_size', None,
@@ -65,24 +73,23 @@ def define_training_flags():
                        'Linear LR warm-up epochs (the paper warms up only '
                        'on ImageNet).')
   flags.DEFINE_integer('train_epochs', 250, 'Training epochs.')
-  flags.DEFINE_integer('checkpoint_interval', 25,
-                       'Epochs between checkpoints; -1: no periodic ones '
-                       '(as UB). Every phase end (ticket, re-exploration) '
-                       'is checkpointed either way.')
-  flags.DEFINE_integer('corruptions_interval', -1,
-                       'Corrupted test sets (CIFAR-10-C / -100-C, '
-                       'ImageNet-C): the '
-                       'training model is evaluated on them every N epochs '
-                       '(test/{nll,accuracy,ece}_{corruption}_{severity}, '
-                       '..._mean_corrupted), and the ensemble at the end; '
-                       '-1: never.')
+
+
+def _define_evaluation_flags():
+  """What is evaluated, on which examples, and which model is a ticket."""
+  flag_roles.neutral(flags.DEFINE_integer(
+      'corruptions_interval', -1,
+      'Corrupted test sets (CIFAR-10-C / -100-C, ImageNet-C): the training '
+      'model is evaluated on them every N epochs '
+      '(test/{nll,accuracy,ece}_{corruption}_{severity}, '
+      '..._mean_corrupted), and the ensemble at the end; -1: never.'))
   flags.DEFINE_integer('num_bins', 15, 'ECE bins.')
-  flags.DEFINE_integer('trajectory_interval', -1,
-                       'Save the test-set softmax every N epochs to '
-                       'output_dir/trajectories/<run>/ (for '
-                       'baselines/analysis/trajectories.py, the paper\'s '
-                       'Figure 3); -1: never.')
-  flags.DEFINE_string('data_dir', None, 'TFDS data directory.')
+  flag_roles.neutral(flags.DEFINE_integer(
+      'trajectory_interval', -1,
+      'Save the test-set softmax every N epochs to '
+      'output_dir/trajectories/<run>/ (for '
+      'baselines/analysis/trajectories.py, the paper\'s Figure 3); -1: '
+      'never.'))
   flags.DEFINE_float('train_proportion', 1.0,
                      'Fraction of train used for training; the rest (the '
                      'last part) is the validation split, evaluated every '
@@ -93,61 +100,80 @@ def define_training_flags():
                     'the one at the phase end (Algorithm 1), or the epoch '
                     'of best validation accuracy (the authors\' runs; '
                     'needs --train_proportion < 1, e.g. 0.9).')
-  flags.DEFINE_string('output_dir', '/tmp/cifar', 'Output directory.')
-  flags.DEFINE_bool('use_gpu', False, 'MirroredStrategy on all local GPUs.')
-  flags.DEFINE_integer('num_cores', None,
-                       'Replicas; default: derived from the strategy.')
-  flags.DEFINE_string('tpu', None, 'TPU name or address (TPUStrategy).')
-  flags.DEFINE_bool('use_bfloat16', False,
-                    'mixed_bfloat16 policy: bfloat16 compute, float32 '
-                    'weights, masks, gradients and tickets. ImageNet: on '
-                    'by default with --tpu (UB\'s default there).')
-  flags.DEFINE_bool('jit_compile', None,
-                    'Compile the per-replica train and evaluation steps (mask '
-                    'updates included) with XLA. Default: on with --tpu '
-                    '(TPUs compile every step anyway), off elsewhere. Needs '
-                    'one device, GPUs or TPUs (not MirroredStrategy over '
-                    'CPUs).')
-  flags.DEFINE_integer('steps_per_loop', None,
-                       'Training steps per compiled loop, between returns to '
-                       'the host (non-finite loss and preemption checks). '
-                       'Default: the rest of the epoch, or as many steps as '
-                       'take 30 s at the measured step time, so a preemption '
-                       'notice is answered within about 30 s.')
-  flags.DEFINE_integer('dense_epochs', 250,
-                       'Epochs of the dense model FLOPs are compared with.')
-  flags.DEFINE_bool('sync_batch_norm', False,
-                    'BatchNorm statistics over the global batch of all '
-                    'replicas: N replicas then train like one device.')
-  flags.DEFINE_bool('deterministic', False,
-                    'Deterministic ops (tf.config.experimental.'
-                    'enable_op_determinism): bit-identical reruns and '
-                    'resumes, at some speed cost.')
+  flag_roles.neutral(flags.DEFINE_integer(
+      'dense_epochs', 250,
+      'Epochs of the dense model FLOPs are compared with.'))
   flags.DEFINE_integer('train_examples', None,
                        'Use only the first N training examples.')
   flags.DEFINE_integer('test_examples', None,
                        'Use only the first N test examples.')
-  _register_common_validators()
 
 
+def _define_runtime_flags():
+  """Where and how the run executes: outputs, devices, compilation."""
+  flag_roles.neutral(flags.DEFINE_string('output_dir', '/tmp/cifar',
+                                         'Output directory.'))
+  flag_roles.neutral(flags.DEFINE_integer(
+      'checkpoint_interval', 25,
+      'Epochs between checkpoints; -1: no periodic ones (as UB). Every '
+      'phase end (ticket, re-exploration) is checkpointed either way.'))
+  flag_roles.neutral(flags.DEFINE_string('data_dir', None,
+                                         'TFDS data directory.'))
+  flag_roles.neutral(flags.DEFINE_bool('use_gpu', False,
+                                       'MirroredStrategy on all local GPUs.'))
+  flag_roles.neutral(flags.DEFINE_integer(
+      'num_cores', None, 'Replicas; default: derived from the strategy.'))
+  flag_roles.neutral(flags.DEFINE_string('tpu', None,
+                                         'TPU name or address (TPUStrategy).'))
+  flags.DEFINE_bool('use_bfloat16', False,
+                    'mixed_bfloat16 policy: bfloat16 compute, float32 '
+                    'weights, masks, gradients and tickets. ImageNet: on '
+                    'by default with --tpu (UB\'s default there).')
+  flag_roles.neutral(flags.DEFINE_bool(
+      'jit_compile', None,
+      'Compile the per-replica train and evaluation steps (mask updates '
+      'included) with XLA. Default: on with --tpu (TPUs compile every step '
+      'anyway), off elsewhere. Needs one device, GPUs or TPUs (not '
+      'MirroredStrategy over CPUs).'))
+  flag_roles.neutral(flags.DEFINE_integer(
+      'steps_per_loop', None,
+      'Training steps per compiled loop, between returns to the host '
+      '(non-finite loss and preemption checks). Default: the rest of the '
+      'epoch, or as many steps as take 30 s at the measured step time, so '
+      'a preemption notice is answered within about 30 s.'))
+  flags.DEFINE_bool('sync_batch_norm', False,
+                    'BatchNorm statistics over the global batch of all '
+                    'replicas: N replicas then train like one device.')
+  flag_roles.neutral(flags.DEFINE_bool(
+      'deterministic', False,
+      'Deterministic ops (tf.config.experimental.enable_op_determinism): '
+      'bit-identical reruns and resumes, at some speed cost.'))
+
+
+@flag_roles.defines_flags
 def define_common_flags():
   """The CIFAR binaries' flags: the training flags and CIFAR's data and
   WRN flags."""
   define_training_flags()
-  flags.DEFINE_string('cifar100_c_path', None,
-                      'CIFAR-100-C as UB reads it: a directory of '
-                      '{corruption}-{severity}.tfrecords (TFDS has none).')
-  flags.DEFINE_string('corrupted_npz_dir', None,
-                      'Offline route for corrupted data: a directory of '
-                      '{corruption}-{severity}.npz (x, y as --test_npz) for '
-                      'every corruption and severity of the dataset.')
+  flag_roles.neutral(flags.DEFINE_string(
+      'cifar100_c_path', None,
+      'CIFAR-100-C as UB reads it: a directory of '
+      '{corruption}-{severity}.tfrecords (TFDS has none).'))
+  flag_roles.neutral(flags.DEFINE_string(
+      'corrupted_npz_dir', None,
+      'Offline route for corrupted data: a directory of '
+      '{corruption}-{severity}.npz (x, y as --test_npz) for every corruption '
+      'and severity of the dataset.'))
   flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
-  flags.DEFINE_bool('download_data', False, 'Download TFDS data if missing.')
-  flags.DEFINE_bool('eval_on_ood', False, 'Evaluate OOD detection.')
-  flags.DEFINE_list('ood_dataset', ['cifar100', 'svhn_cropped'],
-                    'OOD datasets (TFDS names), for --eval_on_ood; '
-                    'gaussian_noise adds the paper\'s generated Gaussian-'
-                    'noise images (App. F; cifar.gaussian_noise).')
+  flag_roles.neutral(flags.DEFINE_bool('download_data', False,
+                                       'Download TFDS data if missing.'))
+  flag_roles.neutral(flags.DEFINE_bool('eval_on_ood', False,
+                                       'Evaluate OOD detection.'))
+  flag_roles.neutral(flags.DEFINE_list(
+      'ood_dataset', ['cifar100', 'svhn_cropped'],
+      'OOD datasets (TFDS names), for --eval_on_ood; gaussian_noise adds the '
+      'paper\'s generated Gaussian-noise images (App. F; '
+      'cifar.gaussian_noise).'))
   flags.DEFINE_integer('depth', 28, 'WRN depth.')
   flags.DEFINE_integer('width_multiplier', 10, 'WRN width multiplier.')
   flags.DEFINE_float('dropout_rate', 0.0,
@@ -155,14 +181,17 @@ def define_common_flags():
   flags.DEFINE_string('train_npz', None, 'Offline route: train npz (x uint8 '
                       '[N,32,32,3], y int [N]) instead of TFDS.')
   flags.DEFINE_string('test_npz', None, 'Offline route: test npz.')
-  flags.DEFINE_list('ood_npz', [], 'Offline OOD sets as name=path.npz.')
-  flags.DEFINE_bool('quick', False,
-                    'Quick mode: WRN-10-1, 4096 train / 1000 test examples, '
-                    'a few epochs; shows the whole pipeline in minutes. '
-                    'Fills in only flags not given on the command line.')
+  flag_roles.neutral(flags.DEFINE_list('ood_npz', [],
+                                       'Offline OOD sets as name=path.npz.'))
+  flag_roles.neutral(flags.DEFINE_bool(
+      'quick', False,
+      'Quick mode: WRN-10-1, 4096 train / 1000 test examples, a few epochs; '
+      'shows the whole pipeline in minutes. Fills in only flags not given on '
+      'the command line.'))
   _register_cifar_validators()
 
 
+@flag_roles.defines_flags
 def define_imagenet_flags():
   """The ImageNet binaries' flags: the training flags with the paper's
   ImageNet recipe as defaults (App. C; the authors' ImageNet code where
@@ -189,10 +218,11 @@ def define_imagenet_flags():
                        'ResNet depth: 50 (the paper), or 14 / 26 / 101.')
   flags.DEFINE_integer('resnet_base_width', 64,
                        'Channels of the first stage (64 for ResNet-50).')
-  flags.DEFINE_bool('eval_on_imagenet_a', False,
-                    'Evaluate the ensemble on ImageNet-A (TFDS imagenet_a): '
-                    'imagenet_a/{accuracy,negative_log_likelihood,ece}, the '
-                    'paper\'s aAcc, aNLL, aECE.')
+  flag_roles.neutral(flags.DEFINE_bool(
+      'eval_on_imagenet_a', False,
+      'Evaluate the ensemble on ImageNet-A (TFDS imagenet_a): '
+      'imagenet_a/{accuracy,negative_log_likelihood,ece}, the paper\'s aAcc, '
+      'aNLL, aECE.'))
   flags.register_validator('label_smoothing', lambda v: 0.0 <= v < 1.0,
                            '--label_smoothing must be in [0, 1).')
   flags.register_validator('image_size', lambda v: v >= 32,
@@ -203,6 +233,7 @@ def define_imagenet_flags():
                            '--resnet_base_width must be >= 1.')
 
 
+@flag_roles.defines_flags
 def define_sparsity_flags(sparsity=0.8):
   """Sparse-training flags (RigL / SET / static)."""
   flags.DEFINE_float('sparsity', sparsity, 'Overall sparsity S in [0, 1).')
@@ -253,6 +284,7 @@ def define_sparsity_flags(sparsity=0.8):
         f"--{name} must be 'include', 'dense' or a sparsity in [0, 1).")
 
 
+@flag_roles.defines_flags
 def define_imagenet_sparsity_flags(sparsity=0.8):
   """The sparsity flags with the paper's ImageNet DST settings: ΔT = 4000
   steps at a batch of 128, p = 0.5 cosine-annealed (Section 3.2, App. C)."""
@@ -261,36 +293,17 @@ def define_imagenet_sparsity_flags(sparsity=0.8):
   FLAGS.set_default('drop_fraction_schedule', 'cosine')
 
 
-def define_edst_flags(ensemble_size, exploration_epochs, refinement_epochs):
-  """EDST's M, t_ex, t_re and q (Algorithm 1); --train_epochs unset."""
-  define_ensemble_size_flag(ensemble_size)
-  flags.DEFINE_integer('exploration_epochs', exploration_epochs,
-                       't_ex: exploration epochs.')
-  flags.DEFINE_integer('refinement_epochs', refinement_epochs,
-                       't_re: epochs per refinement.')
-  flags.DEFINE_float('reexploration_fraction', 0.8,
-                     'q: fraction re-explored after each ticket.')
-  flags.register_validator('exploration_epochs', lambda v: v >= 0,
-                           '--exploration_epochs must be >= 0.')
-  flags.register_validator('refinement_epochs', lambda v: v >= 1,
-                           '--refinement_epochs must be >= 1.')
-  flags.register_validator('reexploration_fraction',
-                           lambda v: 0.0 <= v <= 1.0,
-                           '--reexploration_fraction must be in [0, 1].')
-  FLAGS.set_default('train_epochs', None)
+@flag_roles.defines_flags
+def define_ensemble_flags(members_help):
+  """ensemble.py's members (`members_help`: what they may be)."""
+  flags.DEFINE_list('checkpoint_dirs', [], f'Members: {members_help}.')
 
 
+@flag_roles.defines_flags
 def define_ensemble_size_flag(default):
   flags.DEFINE_integer('ensemble_size', default, 'M: number of members.')
   flags.register_validator('ensemble_size', lambda v: v >= 1,
                            '--ensemble_size (M) must be >= 1.')
-
-
-def define_member_flags(ensemble_size):
-  """M and the one-member-per-job switch of the member-based binaries."""
-  define_ensemble_size_flag(ensemble_size)
-  flags.DEFINE_integer('member_index', None,
-                       'Train only member j (0 <= j < ensemble_size).')
 
 
 def _is_layer_option(value):
@@ -345,44 +358,3 @@ def _register_cifar_validators():
   flags.register_validator(
       'ood_npz', lambda v: all('=' in item for item in v),
       '--ood_npz entries must be name=path.npz.')
-
-
-def num_classes(dataset):
-  return cifar.NUM_CLASSES[dataset]
-
-
-GLOBAL_BATCH_SIZE = 128  # The paper's batch; ΔT and the base LR refer to it.
-# The default never trains with fewer images per replica (BatchNorm's batch).
-MIN_PER_REPLICA_BATCH = 16
-
-
-def global_batch_size(per_core_batch_size, replicas):
-  """The global batch: per_core x replicas, or the default.
-
-  The default is GLOBAL_BATCH_SIZE (the paper's 128) while it gives each
-  replica at least MIN_PER_REPLICA_BATCH images (up to 8 replicas), else
-  MIN_PER_REPLICA_BATCH per replica (a pod slice: 512 on 32 cores).
-
-  Raises:
-    ValueError: if the paper's batch cannot be split evenly over the
-      replicas (3, 5, 6 or 7 of them).
-  """
-  if per_core_batch_size is not None:
-    return per_core_batch_size * replicas
-  if GLOBAL_BATCH_SIZE < MIN_PER_REPLICA_BATCH * replicas:
-    return MIN_PER_REPLICA_BATCH * replicas
-  if GLOBAL_BATCH_SIZE % replicas:
-    raise ValueError(f'the default global batch {GLOBAL_BATCH_SIZE} cannot '
-                     f'be split over {replicas} replicas; set '
-                     f'--per_core_batch_size.')
-  return GLOBAL_BATCH_SIZE
-
-
-def scaled_learning_rate(base_learning_rate, global_batch):
-  """UB's linear scaling: the base LR is for a global batch of 128."""
-  return base_learning_rate * global_batch / GLOBAL_BATCH_SIZE
-
-
-def scaled_update_interval(update_interval, global_batch):
-  """ΔT in steps at `global_batch`, for ΔT given at a batch of 128."""
-  return max(1, round(update_interval * GLOBAL_BATCH_SIZE / global_batch))

@@ -9,7 +9,7 @@ paper's flag names, `common_flags`).
 import dataclasses
 from typing import Tuple, Union
 
-from baselines.methods import common_flags
+from baselines.methods import batch_scaling
 from sparse_layers import sparse_init
 
 LayerOption = Union[str, float]
@@ -47,19 +47,22 @@ class SparsityConfig:
   update_interval: int = 1000  # ΔT as given, at a global batch of 128.
 
   @classmethod
-  def from_flags(cls, flag_values, global_batch_size, updater=None):
-    """The config of the sparsity flags; None if the binary has none.
+  def from_flags(cls, flag_values, global_batch_size, masks):
+    """The config of a method's sparsity flags; None for a dense one.
 
     Args:
       flag_values: parsed flags.
       global_batch_size: ΔT is scaled to it.
-      updater: 'static' for static sparse training; default from
-        --growth (gradient: RigL, random: SET).
+      masks: how the method's masks come about (`method.MASKS`): 'none'
+        (dense: no sparsity flags), 'pruned' (LTR: --sparsity only),
+        'static' (the sparsity flags, the static updater) or 'dst' (the
+        sparsity flags; the updater follows --growth: gradient RigL,
+        random SET).
     """
     f = flag_values
-    if 'sparsity' not in f:
+    if masks == 'none':
       return None
-    if 'growth' not in f:  # LTR: pruned to S, no DST flags.
+    if masks == 'pruned':
       return cls(sparsity=f.sparsity, updater='static')
     return cls(
         sparsity=f.sparsity, distribution=f.distribution,
@@ -68,8 +71,9 @@ class SparsityConfig:
                                                    '--first_layer'),
         last_layer=sparse_init.parse_layer_option(f.last_layer,
                                                   '--last_layer'),
-        updater=updater or ('rigl' if f.growth == 'gradient' else 'set'),
-        update_interval_steps=common_flags.scaled_update_interval(
+        updater=('static' if masks == 'static' else
+                 'rigl' if f.growth == 'gradient' else 'set'),
+        update_interval_steps=batch_scaling.scaled_update_interval(
             f.update_interval, global_batch_size),
         update_interval=f.update_interval,
         drop_fraction=f.drop_fraction,
@@ -88,7 +92,3 @@ class ModelOptions:
   """
   l2: float = 0.0
   sync_batch_norm: bool = False
-
-  @classmethod
-  def from_flags(cls, flag_values):
-    return cls(l2=flag_values.l2, sync_batch_norm=flag_values.sync_batch_norm)

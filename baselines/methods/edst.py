@@ -1,21 +1,50 @@
-"""main() of the EDST binaries (CIFAR and ImageNet): Algorithm 1 end to end.
+"""EDST Ensemble (Algorithm 1): M free tickets from one sparse run.
 
-Checks the EDST flags, trains one run through the exploration and M
-refinement phases with DST and the re-exploration between them, and writes
-the tickets' ensemble report with the training FLOPs.
+One run with DST (RigL by default) through an exploration phase of t_ex
+epochs at the (batch-scaled) base LR, then M refinement phases of t_re
+epochs, each ending in a ticket (line 18), each but the last followed by a
+re-exploration that drops and regrows q of the active weights (lines
+19-21). A refinement's LR: 0.01 then 0.001 on CIFAR (Section 3.3); 0.01,
+0.001 from epoch 30 and 0.0001 from epoch 60 on ImageNet, where a cosine
+schedule of p also restarts at each re-exploration (the authors' code).
+The tickets' ensemble report carries the training FLOPs.
 """
 
 import dataclasses
 
 from absl import app
+from absl import flags
 
 from baselines.artifacts import tickets
 from baselines.evaluation import run_results
+from baselines.methods import common_flags
 from baselines.methods import experiment
+from baselines.methods import flag_roles
+from baselines.methods import method as method_lib
 from baselines.methods import tasks
 from baselines.training import loop
 from baselines.training import reexploration
 from sparse_layers import phases as phases_lib
+
+
+@flag_roles.defines_flags
+def define_flags(ensemble_size, exploration_epochs, refinement_epochs):
+  """EDST's M, t_ex, t_re and q (Algorithm 1); --train_epochs unset."""
+  common_flags.define_ensemble_size_flag(ensemble_size)
+  flags.DEFINE_integer('exploration_epochs', exploration_epochs,
+                       't_ex: exploration epochs.')
+  flags.DEFINE_integer('refinement_epochs', refinement_epochs,
+                       't_re: epochs per refinement.')
+  flags.DEFINE_float('reexploration_fraction', 0.8,
+                     'q: fraction re-explored after each ticket.')
+  flags.register_validator('exploration_epochs', lambda v: v >= 0,
+                           '--exploration_epochs must be >= 0.')
+  flags.register_validator('refinement_epochs', lambda v: v >= 1,
+                           '--refinement_epochs must be >= 1.')
+  flags.register_validator('reexploration_fraction',
+                           lambda v: 0.0 <= v <= 1.0,
+                           '--reexploration_fraction must be in [0, 1].')
+  flags.FLAGS.set_default('train_epochs', None)
 
 
 def check_edst_flags(f):
@@ -41,27 +70,33 @@ def check_edst_flags(f):
   return total
 
 
-def run_edst(f, task=tasks.CIFAR, refinement_lr_fn=phases_lib.refinement_lr,
-             restart_cosine_at_reexploration=False):
+# A refinement's LR multipliers, by task (`sparse_layers.phases`).
+REFINEMENT_LR = {tasks.CIFAR.name: phases_lib.refinement_lr,
+                 tasks.IMAGENET.name: phases_lib.imagenet_refinement_lr}
+# The authors' ImageNet code restarts a cosine schedule of p at each
+# re-exploration.
+RESTART_COSINE_AT_REEXPLORATION = {tasks.CIFAR.name: False,
+                                   tasks.IMAGENET.name: True}
+
+
+def run_edst(method, f, task=tasks.CIFAR):
   """Trains and reports an EDST Ensemble from the parsed flags `f`.
 
   Args:
-    f: parsed flags (`common_flags.define_edst_flags` and the task's).
+    method: `EDST`.
+    f: parsed flags (`define_flags` and the task's).
     task: the data-set family.
-    refinement_lr_fn: a refinement's LR multipliers (`sparse_layers.phases`).
-    restart_cosine_at_reexploration: a cosine schedule of p restarts at
-      each re-exploration (the authors' ImageNet code).
   """
   total = check_edst_flags(f)
-  exp = experiment.Experiment.from_flags(f, 'edst', task=task)
-  if restart_cosine_at_reexploration:
+  exp = experiment.from_flags(f, method, task=task)
+  if RESTART_COSINE_AT_REEXPLORATION[task.name]:
     exp.sparsity = dataclasses.replace(
         exp.sparsity, cosine_restart_epochs=tuple(
             f.exploration_epochs + j * f.refinement_epochs
             for j in range(1, f.ensemble_size)))
   phases = phases_lib.edst_phases(f.exploration_epochs, f.refinement_epochs,
-                             f.ensemble_size, f.reexploration_fraction,
-                             refinement_lr_fn)
+                                  f.ensemble_size, f.reexploration_fraction,
+                                  REFINEMENT_LR[task.name])
   run = loop.Run(
       exp.config, exp.strategy, exp.model_fn(masked=True, seed=f.seed),
       phases, 'run',
@@ -71,26 +106,21 @@ def run_edst(f, task=tasks.CIFAR, refinement_lr_fn=phases_lib.refinement_lr,
       phase_end_callbacks=[reexploration.Reexploration()])
   run.train(on_ticket=exp.save_ticket)
 
-  paths = [tickets.ticket_dir(f.output_dir, j) for j in range(f.ensemble_size)]
+  paths = [exp.config.layout.ticket_dir(j) for j in range(f.ensemble_size)]
   tickets.require_complete(
       paths, 'To recompute them, rerun in a new --output_dir: EDST writes '
       'ticket j at the end of refinement phase j.')
-  flops = run_results.flops_report(exp, run.model, 'edst', f.ensemble_size,
-                                 total, exploration_epochs=f.exploration_epochs,
-                                 refinement_epochs=f.refinement_epochs)
+  flops = run_results.flops_report(
+      exp, run.model, method.name, f.ensemble_size, total,
+      exploration_epochs=f.exploration_epochs,
+      refinement_epochs=f.refinement_epochs)
   return run_results.report(exp, paths,
-                          exp.model_fn(True, f.seed, draw_masks=False),
-                          run.history, flops, step=total)
+                            exp.model_fn(True, f.seed, draw_masks=False),
+                            run.history, flops, step=total)
 
 
-def edst_main(flag_values, task, refinement_lr_fn,
-              restart_cosine_at_reexploration=False):
-  """The `main(argv)` of an EDST binary: `run_edst` under `cli_main`."""
-
-  @experiment.cli_main
-  def main(argv):
-    del argv
-    run_edst(flag_values, task, refinement_lr_fn,
-             restart_cosine_at_reexploration)
-
-  return main
+EDST = method_lib.Method(
+    'edst', masked=True, masks='dst',
+    quick_flags=dict(update_interval=16, exploration_epochs=2,
+                     refinement_epochs=2, train_epochs=None),
+    train=run_edst)

@@ -1,18 +1,16 @@
-"""Wiring shared by the binaries: flags to objects, members, tickets.
+"""Wiring shared by the methods: flags to typed values, once; tickets.
 
-`Experiment.from_flags` builds everything from flags once, through a
-`tasks` family (CIFAR or ImageNet): strategy, data splits, `RunConfig`,
-`configs.SparsityConfig`, the model spec; its model and hook factories
-then use those values. `train_members` / `run_members` drive the
-member-based methods; `reporting` writes the end-of-run report.
+`from_flags` checks every input, claims the output directory and builds an
+`Experiment` through a `tasks` family (CIFAR or ImageNet): strategy, data
+splits, `RunConfig`, `configs.SparsityConfig`, the model spec, the run's
+identity. Its model and hook factories then use those values, and
+`save_ticket` writes a run's tickets. The methods (`edst`, `members`,
+`ltr`) drive the runs; `evaluation/run_results.py` writes their report.
 """
 
-import atexit
 import dataclasses
 import logging as pylogging
 import os
-import shutil
-import tempfile
 from typing import Dict, Optional
 
 from absl import app
@@ -22,17 +20,17 @@ import tensorflow as tf
 from baselines.artifacts import tickets
 from baselines.data import pipeline
 from baselines.evaluation import evaluate
-from baselines.evaluation import run_results
-from baselines.methods import common_flags
+from baselines.methods import batch_scaling
 from baselines.methods import configs
+from baselines.methods import flag_roles
 from baselines.methods import plans
 from baselines.methods import startup
 from baselines.methods import tasks
 from baselines.runtime import devices
 from baselines.runtime import run_identity
 from baselines.runtime import run_lock
+from baselines.runtime import strategies
 from baselines.training import loop
-from baselines.training import train_step
 from sparse_layers import export
 from sparse_layers import hook as hook_lib
 from sparse_layers import schedules
@@ -43,56 +41,13 @@ from sparse_layers.keras_alias import keras
 # --quick: a WRN-10-1 on 4096 / 1000 images with ΔT = 16 steps (32 / epoch at
 # the default batch of 128).
 QUICK = dict(depth=10, width_multiplier=1, train_examples=4096,
-             test_examples=1000, update_interval=16, checkpoint_interval=1)
+             test_examples=1000, checkpoint_interval=1)
 
 
 class _DropCheckpointNoise(pylogging.Filter):
 
   def filter(self, record):
     return 'Sharding callback duration' not in record.getMessage()
-
-
-def make_strategy(tpu=None, use_gpu=False):
-  """TPUStrategy, MultiWorkerMirrored (TF_CONFIG), Mirrored or default."""
-  if tpu:
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
-    return tf.distribute.TPUStrategy(resolver)
-  if 'TF_CONFIG' in os.environ:
-    return tf.distribute.MultiWorkerMirroredStrategy()
-  if use_gpu:
-    return tf.distribute.MirroredStrategy()
-  return tf.distribute.get_strategy()
-
-
-def is_chief(strategy):
-  """Whether this process writes the run's outputs: always, except in a
-  multi-worker run, where only the chief (or worker 0) does."""
-  if loop.num_workers(strategy) == 1:
-    return True
-  resolver = strategy.cluster_resolver
-  task_type, task_id = resolver.task_type, resolver.task_id
-  if task_type == 'chief':
-    return True
-  return (task_type == 'worker' and task_id == 0 and
-          'chief' not in resolver.cluster_spec().as_dict())
-
-
-def worker_scratch_dir(strategy):
-  """A scratch directory for a non-chief worker's writes, removed at exit.
-
-  Every worker saves (checkpoints read replicated variables with
-  collectives); only the chief's copies are kept.
-  """
-  resolver = strategy.cluster_resolver
-  path = tempfile.mkdtemp(
-      prefix=f'freetickets_{resolver.task_type}{resolver.task_id}_')
-  atexit.register(shutil.rmtree, path, ignore_errors=True)
-  logging.info('%s %d of a multi-worker run: the chief writes the outputs; '
-               'this worker writes to %s (removed at exit).',
-               resolver.task_type, resolver.task_id, path)
-  return path
 
 
 def accelerator_options(flag_values, strategy):
@@ -160,7 +115,8 @@ def claim_output_dir(output_dir, strategy, identity, ticket_infos):
   """
   run_identity.check(output_dir, identity)
   run_identity.check_ticket_data(ticket_infos, identity['data'])
-  write_dir = None if is_chief(strategy) else worker_scratch_dir(strategy)
+  write_dir = (None if strategies.is_chief(strategy) else
+               strategies.worker_scratch_dir(strategy))
   startup.check_writable(write_dir or output_dir)
   if write_dir is None:
     run_lock.acquire(output_dir)
@@ -187,18 +143,19 @@ def log_start(effective, config, splits, steps_per_loop):
 
 @dataclasses.dataclass
 class Experiment:
-  """Everything a binary wires together, built from flags.
+  """Everything a binary wires together, built from flags once.
 
-  flag_values: kept for the run's identity and its report (`metrics.json`
-    lists the flags); the factories below use the typed values.
+  project_flags: {name: value} of the binary's declared flags, listed in
+    `metrics.json` (`identity['flags']` are those that change the result).
   """
   strategy: tf.distribute.Strategy
   config: loop.RunConfig
-  flag_values: object
+  project_flags: dict
   ood_splits: Dict[str, pipeline.Split]
   corrupted_splits: Dict[tuple, pipeline.Split]
   identity: Optional[dict] = None
   task: object = tasks.CIFAR
+  task_options: object = None  # The task's `CifarOptions` or ...Options.
   model_spec: Optional[object] = None
   model_options: configs.ModelOptions = configs.ModelOptions()
   sparsity: Optional[configs.SparsityConfig] = None
@@ -210,106 +167,6 @@ class Experiment:
   lr_decay_ratio: float = 0.1
   train_epochs: Optional[int] = None
   sparsity_checked: bool = False
-
-  @classmethod
-  def from_flags(cls, flag_values, method, masked=True, evaluate_only=False,
-                 task=tasks.CIFAR, ticket_infos=None):
-    """Validates the data and the output directory; no training happens.
-
-    Every input is checked before anything is written: the data (readable,
-    non-empty, at least one global batch to train on), the flags, the
-    output directory's earlier run (`run_identity`) and, for an
-    evaluation, the tickets' recorded test data. Then it takes the output
-    directory's lock (`run_lock`) and records `run.json`.
-
-    Args:
-      flag_values: the parsed flags.
-      method: the method's name (FLOPs, logs, run identity).
-      masked: whether the method trains masked (sparse) networks.
-      evaluate_only: load only the test (OOD, corrupted) data, no training
-        data (ensemble.py); its members bring their own model specs.
-      task: the data-set family (`tasks.CIFAR` or `tasks.IMAGENET`).
-      ticket_infos: {ticket path: ticket.json} of the members an evaluation
-        (ensemble.py) combines; their test data must be this run's.
-
-    Raises:
-      app.UsageError: on bad data or settings, or an output directory of
-        another run (the binary exits non-zero with the message, before
-        any training and before anything is written there).
-    """
-    try:
-      return cls._from_flags(flag_values, method, masked, evaluate_only,
-                             task, ticket_infos or {})
-    except (pipeline.DataError, ValueError) as e:
-      raise app.UsageError(str(e)) from e
-
-  @classmethod
-  def _from_flags(cls, flag_values, method, masked, evaluate_only, task,
-                  ticket_infos):
-    f = flag_values
-    # TF's checkpoint saver logs every write at INFO; keep our progress lines.
-    logging.get_absl_logger().addFilter(_DropCheckpointNoise())
-    if f.deterministic:
-      tf.config.experimental.enable_op_determinism()
-    # First: MultiWorkerMirroredStrategy configures collective ops, which
-    # must precede every TF op (the data checks run some).
-    strategy = make_strategy(f.tpu, f.use_gpu)
-    splits = task.load(f, evaluate_only)
-    train, validation, test = splits.train, splits.validation, splits.test
-    replicas = strategy.num_replicas_in_sync
-    if f.num_cores is not None and f.num_cores != replicas:
-      raise ValueError(f'--num_cores={f.num_cores} but the strategy has '
-                       f'{replicas} replicas; leave --num_cores unset.')
-    accelerator = accelerator_options(f, strategy)
-    if accelerator['use_bfloat16']:
-      keras.mixed_precision.set_global_policy('mixed_bfloat16')
-    batch = common_flags.global_batch_size(f.per_core_batch_size, replicas)
-    startup.check_split_sizes(splits, batch)
-    sparsity = configs.SparsityConfig.from_flags(f, batch)
-    spec = None if evaluate_only else task.model_spec(f, masked)
-    identity = run_identity.make_identity(method, f, batch, spec,
-                                          splits.identity())
-    identity['effective'] = dict(
-        replicas=replicas, per_replica_batch_size=batch // replicas,
-        learning_rate=common_flags.scaled_learning_rate(
-            f.base_learning_rate, batch),
-        update_interval_steps=sparsity.update_interval_steps
-        if sparsity and sparsity.updater != 'static' else None,
-        **accelerator)
-    write_dir = claim_output_dir(f.output_dir, strategy, identity,
-                                 ticket_infos)
-    config = loop.RunConfig(
-        output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
-        base_learning_rate=identity['effective']['learning_rate'],
-        momentum=1.0 - f.one_minus_momentum, nesterov=f.nesterov,
-        momentum_style=f.momentum_style,
-        num_bins=f.num_bins, checkpoint_interval=f.checkpoint_interval,
-        warmup_epochs=f.lr_warmup_epochs, method=method, train_split=train,
-        validation_split=validation, test_split=test,
-        num_classes=task.num_classes(f),
-        preprocessing=task.preprocessing(f),
-        ticket_selection=f.ticket_selection,
-        corrupted_splits=splits.corrupted,
-        corruptions_interval=f.corruptions_interval,
-        trajectory_interval=f.trajectory_interval, write_dir=write_dir,
-        jit_compile=accelerator['jit_compile'],
-        steps_per_loop=f.steps_per_loop)
-    log_start(identity['effective'], config, splits, f.steps_per_loop)
-    return cls(
-        strategy, config, f, splits.ood, splits.corrupted, identity,
-        task=task, model_spec=spec, model_options=task.model_options(f),
-        sparsity=sparsity, extra_test_splits=splits.extra_test,
-        loss_fn=(train_step.label_smoothing_loss(f.label_smoothing)
-                 if 'label_smoothing' in f else None),
-        dense_epochs=f.dense_epochs,
-        lr_decay_epochs=tuple(f.lr_decay_epochs),
-        lr_decay_ratio=f.lr_decay_ratio, train_epochs=f.train_epochs)
-
-  def barrier(self):
-    """Returns once every worker of a multi-worker run has called it."""
-    if loop.num_workers(self.strategy) > 1:
-      self.strategy.reduce(tf.distribute.ReduceOp.SUM, self.strategy.run(
-          lambda: tf.constant(1)), axis=None)
 
   @property
   def steps_per_epoch(self):
@@ -413,7 +270,7 @@ class Experiment:
             'model': self.identity['model'],
             'sparsity': run.sparsity(),
             'path': os.path.relpath(
-                tickets.ticket_dir(self.config.output_dir, index),
+                self.config.layout.ticket_dir(index),
                 self.config.output_dir),
             'run_identity': self.identity,
             # What sparse_layers.export's SavedModel applies to uint8 images.
@@ -421,7 +278,7 @@ class Experiment:
                 'mean': [float(v) for v in self.config.preprocessing.mean],
                 'std': [float(v) for v in self.config.preprocessing.std]},
             **evaluate.model_metrics(probs, labels, 'test/',
-                                       self.config.num_bins)}
+                                     self.config.num_bins)}
     if run.history and 'validation/accuracy' in run.history[-1]:
       info['validation/accuracy'] = run.history[-1]['validation/accuracy']
     tickets.save(path, run.model, probs, labels, info)
@@ -429,123 +286,101 @@ class Experiment:
                  'sparsity %.4f', self.config.method, index, info['epoch'],
                  info['test/accuracy'], info['sparsity'])
 
-  def train_members(self, member_indices, masked, updater_name, epochs,
-                    lr_multipliers, init_fn=None, warmup=True):
-    """Trains independent members one after another (DST, static, dense).
 
-    `updater_name` ('rigl', 'set', 'static') picks the sparsity hook; None
-    trains without one (dense models, LTR's fixed-mask retrains).
+def from_flags(flag_values, method, evaluate_only=False, task=tasks.CIFAR,
+               ticket_infos=None):
+  """The `Experiment` of a binary's flags; no training happens.
 
-    Member j uses seed + j for its weights, masks and data order. Members
-    whose ticket is complete are skipped, so a restarted job (or a cluster
-    job per `--member_index`) continues where it stopped. With `init_fn`
-    (LTR: rewound weights and the pruned mask) no masks are drawn.
-
-    Returns:
-      dict member index -> that member's per-epoch history.
-    """
-    histories = {}
-    steps = epochs * self.steps_per_epoch
-    for j in member_indices:
-      path = tickets.ticket_dir(self.config.output_dir, j)
-      if tickets.is_complete(path):
-        stored = tickets.load_info(path).get('run_identity') or {}
-        differ = run_identity.differences(stored, self.identity)
-        if differ:
-          raise app.UsageError(
-              f'{path} is a ticket of another run; use a new --output_dir. '
-              f'Its ticket.json differs: {"; ".join(differ)}')
-        logging.info('[%s] member %d already has a ticket of this run; '
-                     'skipped.', self.config.method, j)
-        continue
-      seed = self.config.seed + j
-      config = dataclasses.replace(self.config, seed=seed)
-      if not warmup:
-        config.warmup_epochs = 0
-      run = loop.Run(
-          config, self.strategy,
-          self.model_fn(masked, seed, draw_masks=init_fn is None),
-          plans.member_phases(epochs, lr_multipliers, j), f'member_{j}',
-          hook_fn=(self.hook_fn(updater_name, seed, steps)
-                   if masked and updater_name else None),
-          init_fn=init_fn,
-          summary_dir=os.path.join(self.config.writes_to, 'summaries',
-                                   f'member_{j}'),
-          loss_fn=self.loss_fn)
-      run.train(on_ticket=self.save_ticket)
-      tickets.require_complete(
-          [path], f'To recompute it, delete {run.run_dir} and rerun with '
-          f'--member_index={j}.')
-      with run.writer.as_default():
-        last = run.history[-1] if run.history else None
-        run_results.write_hparams(self, last, member_index=j, seed=seed)
-      histories[str(j)] = run.history
-    return histories
-
-
-def member_indices(flag_values):
-  """The members this job trains: --member_index, or all M.
-
-  Raises:
-    app.UsageError: if --member_index is not in [0, M).
-  """
-  f = flag_values
-  if f.member_index is None:
-    return range(f.ensemble_size)
-  if not 0 <= f.member_index < f.ensemble_size:
-    raise app.UsageError(f'--member_index must be in [0, {f.ensemble_size}),'
-                         f' got {f.member_index}.')
-  return [f.member_index]
-
-
-def run_members(flag_values, method, updater_name, masked, task=tasks.CIFAR,
-                quick_epochs=3):
-  """main() of the member-based binaries (DST, static sparse, dense).
+  Every input is checked before anything is written: the data (readable,
+  non-empty, at least one global batch to train on), the flags, the
+  output directory's earlier run (`run_identity`) and, for an
+  evaluation, the tickets' recorded test data. Then it takes the output
+  directory's lock (`run_lock`) and records `run.json`.
 
   Args:
     flag_values: the parsed flags.
-    method: FLOPs method and log name ('dst_ensemble', 'static', 'dense').
-    updater_name: 'static', or None for --growth (RigL / SET).
-    masked: sparse (masked) or dense model.
-    task: the data-set family.
-    quick_epochs: with --quick (CIFAR), the epochs it sets.
-  """
-  f = flag_values
-  if 'quick' in f and f.quick:
-    apply_quick_mode(f, dict(train_epochs=quick_epochs))
-  members = member_indices(f)
-  exp = Experiment.from_flags(f, method, masked, task=task)
-  if masked and updater_name is None:
-    updater_name = exp.updater_name()
-  histories = exp.train_members(members, masked, updater_name, f.train_epochs,
-                                exp.decay_multipliers())
-  return run_results.report_members(exp, f.ensemble_size, masked, method,
-                                  f.train_epochs, histories)
-
-
-def members_main(flag_values, method, masked, updater_name=None,
-                 task=tasks.CIFAR):
-  """The `main(argv)` of a member-based binary: `run_members` under
-  `cli_main`."""
-
-  @cli_main
-  def main(argv):
-    del argv
-    run_members(flag_values, method, updater_name, masked, task)
-
-  return main
-
-
-def checkpoint_specs(flag_values):
-  """{path: ModelSpec} of --checkpoint_dirs' tickets (ensemble.py).
+    method: the `method.Method` (its name goes to logs and the run
+      identity; its network is masked or not; its masks say which
+      sparsity flags apply).
+    evaluate_only: load only the test (OOD, corrupted) data, no training
+      data (ensemble.py); its members bring their own model specs.
+    task: the data-set family (`tasks.CIFAR` or `tasks.IMAGENET`).
+    ticket_infos: {ticket path: ticket.json} of the members an evaluation
+      (ensemble.py) combines; their test data must be this run's.
 
   Raises:
-    app.UsageError: if there is no member, or the tickets cannot form one
-      ensemble.
+    app.UsageError: on bad data or settings, or an output directory of
+      another run (the binary exits non-zero with the message, before
+      any training and before anything is written there).
   """
-  if not flag_values.checkpoint_dirs:
-    raise app.UsageError('--checkpoint_dirs needs at least one member.')
   try:
-    return tickets.ensemble_specs(flag_values.checkpoint_dirs)
-  except ValueError as e:
+    return _from_flags(flag_values, method, evaluate_only, task,
+                       ticket_infos or {})
+  except (pipeline.DataError, ValueError) as e:
     raise app.UsageError(str(e)) from e
+
+def _from_flags(flag_values, method, evaluate_only, task, ticket_infos):
+  f = flag_values
+  # TF's checkpoint saver logs every write at INFO; keep our progress lines.
+  logging.get_absl_logger().addFilter(_DropCheckpointNoise())
+  if f.deterministic:
+    tf.config.experimental.enable_op_determinism()
+  # First: MultiWorkerMirroredStrategy configures collective ops, which
+  # must precede every TF op (the data checks run some).
+  strategy = strategies.make_strategy(f.tpu, f.use_gpu)
+  options = task.options(f)
+  splits = task.load(options, evaluate_only)
+  replicas = strategy.num_replicas_in_sync
+  if f.num_cores is not None and f.num_cores != replicas:
+    raise ValueError(f'--num_cores={f.num_cores} but the strategy has '
+                     f'{replicas} replicas; leave --num_cores unset.')
+  accelerator = accelerator_options(f, strategy)
+  if accelerator['use_bfloat16']:
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
+  batch = batch_scaling.global_batch_size(f.per_core_batch_size, replicas)
+  startup.check_split_sizes(splits, batch)
+  sparsity = configs.SparsityConfig.from_flags(f, batch, method.masks)
+  spec = None if evaluate_only else task.model_spec(options, method.masked)
+  identity = run_identity.make_identity(
+      method.name, flag_roles.result_flags(f), batch, spec,
+      splits.identity())
+  identity['effective'] = dict(
+      replicas=replicas, per_replica_batch_size=batch // replicas,
+      learning_rate=batch_scaling.scaled_learning_rate(
+          f.base_learning_rate, batch),
+      update_interval_steps=sparsity.update_interval_steps
+      if sparsity and sparsity.updater != 'static' else None,
+      **accelerator)
+  write_dir = claim_output_dir(f.output_dir, strategy, identity, ticket_infos)
+  config = _run_config(f, method, task, options, splits, batch,
+                       identity['effective'], write_dir)
+  log_start(identity['effective'], config, splits, f.steps_per_loop)
+  return Experiment(
+      strategy, config, flag_roles.project_flags(f), splits.ood,
+      splits.corrupted, identity, task=task, task_options=options,
+      model_spec=spec, model_options=task.model_options(options),
+      sparsity=sparsity, extra_test_splits=splits.extra_test,
+      loss_fn=task.loss_fn(options),
+      dense_epochs=f.dense_epochs, lr_decay_epochs=tuple(f.lr_decay_epochs),
+      lr_decay_ratio=f.lr_decay_ratio, train_epochs=f.train_epochs)
+
+
+def _run_config(f, method, task, options, splits, batch, effective,
+                write_dir):
+  """The loop's `RunConfig`: the flags' values for one run."""
+  return loop.RunConfig(
+      output_dir=f.output_dir, seed=f.seed, global_batch_size=batch,
+      base_learning_rate=effective['learning_rate'],
+      momentum=1.0 - f.one_minus_momentum, nesterov=f.nesterov,
+      momentum_style=f.momentum_style,
+      num_bins=f.num_bins, checkpoint_interval=f.checkpoint_interval,
+      warmup_epochs=f.lr_warmup_epochs, method=method.name,
+      train_split=splits.train, validation_split=splits.validation,
+      test_split=splits.test, num_classes=task.num_classes(options),
+      preprocessing=task.preprocessing(options),
+      ticket_selection=f.ticket_selection,
+      corrupted_splits=splits.corrupted,
+      corruptions_interval=f.corruptions_interval,
+      trajectory_interval=f.trajectory_interval, write_dir=write_dir,
+      jit_compile=effective['jit_compile'],
+      steps_per_loop=f.steps_per_loop)

@@ -38,7 +38,7 @@ def check_split_sizes(splits, global_batch_size):
     split = getattr(splits, name)
     if split is not None and split.num_examples < 1:
       raise pipeline.DataError(f'the {name} split ({split.name}) has no '
-                           f'examples.')
+                               f'examples.')
   train = splits.train
   if train is not None and train.num_examples < global_batch_size:
     raise pipeline.DataError(
@@ -76,9 +76,9 @@ def warn_extreme_sparsity(plan, sparsity):
 
 # Problems of files and state, not of flags: their message names the file
 # and what to do, without absl's "Pass --help".
-STATE_ERRORS = (files.FileError, pipeline.DataError, run_identity.RunMismatchError,
-                run_lock.RunLockedError, checkpoints.CheckpointError,
-                ticket_files.TicketError)
+STATE_ERRORS = (files.FileError, pipeline.DataError,
+                run_identity.RunMismatchError, run_lock.RunLockedError,
+                checkpoints.CheckpointError, ticket_files.TicketError)
 
 
 def cli_main(main):

@@ -1,9 +1,11 @@
-"""Data-set families: their data, preprocessing and network, from flags.
+"""Data-set families: their data, preprocessing and network.
 
-A task turns a binary's data and model flags into values once: the splits
-(`Splits`), the preprocessing, the `ModelSpec` of its network and the
-training-only `ModelOptions`. `CifarTask` serves baselines/cifar/,
-`ImagenetTask` baselines/imagenet/; `experiment.Experiment` takes either.
+A task reads a binary's data and model flags once into its options
+(`CifarOptions`, `ImagenetOptions`: values), and from those gives the splits
+(`Splits`), the preprocessing, the `ModelSpec` of its network, the
+training-only `ModelOptions` and the training loss. `CifarTask` serves
+baselines/cifar/, `ImagenetTask` baselines/imagenet/; `experiment` takes
+either.
 """
 
 import dataclasses
@@ -15,6 +17,7 @@ from baselines.data import cifar
 from baselines.data import imagenet
 from baselines.data import pipeline
 from baselines.methods import configs
+from baselines.training import losses
 
 
 @dataclasses.dataclass
@@ -30,7 +33,8 @@ class Splits:
   test: pipeline.Split
   ood: Dict[str, pipeline.Split]
   corrupted: Dict[Tuple[str, int], pipeline.Split]
-  extra_test: Dict[str, pipeline.Split] = dataclasses.field(default_factory=dict)
+  extra_test: Dict[str, pipeline.Split] = dataclasses.field(
+      default_factory=dict)
 
   def identity(self):
     """{split name: `pipeline.Split.identity()`} of the splits that change a
@@ -40,11 +44,71 @@ class Splits:
             if getattr(self, name) is not None}
 
 
+def _from_flags(options_type, flag_values):
+  """`options_type` with each field the flag of its name (lists: tuples)."""
+  values = {}
+  for field in dataclasses.fields(options_type):
+    value = flag_values[field.name].value
+    values[field.name] = tuple(value) if isinstance(value, list) else value
+  return options_type(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class CifarOptions:
+  """A CIFAR binary's data and model flags (`common_flags`), as values."""
+  dataset: str = 'cifar10'
+  data_dir: Optional[str] = None
+  download_data: bool = False
+  train_npz: Optional[str] = None
+  test_npz: Optional[str] = None
+  ood_npz: Tuple[str, ...] = ()
+  ood_dataset: Tuple[str, ...] = ()
+  eval_on_ood: bool = False
+  corruptions_interval: int = -1
+  cifar100_c_path: Optional[str] = None
+  corrupted_npz_dir: Optional[str] = None
+  train_examples: Optional[int] = None
+  test_examples: Optional[int] = None
+  train_proportion: float = 1.0
+  depth: int = 28
+  width_multiplier: int = 10
+  dropout_rate: float = 0.0
+  l2: float = 0.0
+  sync_batch_norm: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ImagenetOptions:
+  """An ImageNet binary's data and model flags, as values."""
+  data_dir: Optional[str] = None
+  train_proportion: float = 1.0
+  train_examples: Optional[int] = None
+  test_examples: Optional[int] = None
+  corruptions_interval: int = -1
+  eval_on_imagenet_a: bool = False
+  image_size: int = 224
+  resnet_depth: int = 50
+  resnet_base_width: int = 64
+  l2: float = 0.0
+  sync_batch_norm: bool = False
+  label_smoothing: float = 0.1
+
+
 class CifarTask:
   """CIFAR-10 / CIFAR-100: TFDS or npz data, the original WRN."""
   name = 'cifar'
   # UB gives --lr_decay_epochs for 200 epochs on CIFAR.
   decay_reference_epochs = 200
+  has_quick_mode = True  # --quick (`experiment.apply_quick_mode`).
+
+  def options(self, flag_values):
+    """The task's flags, read once."""
+    return _from_flags(CifarOptions, flag_values)
+
+  def loss_fn(self, f):
+    """The training loss: None, cross entropy (the loop's default)."""
+    del f
+    return None
 
   def num_classes(self, f):
     return cifar.NUM_CLASSES[f.dataset]
@@ -60,7 +124,7 @@ class CifarTask:
         masked=masked, dataset=f.dataset, dropout_rate=f.dropout_rate)
 
   def model_options(self, f):
-    return configs.ModelOptions.from_flags(f)
+    return configs.ModelOptions(l2=f.l2, sync_batch_norm=f.sync_batch_norm)
 
   def load(self, f, evaluate_only=False):
     """The splits; `evaluate_only`: no training data (ensemble.py)."""
@@ -89,7 +153,8 @@ class CifarTask:
     if f.train_npz:
       train = cifar.load_npz(f.train_npz, num_classes, 'train_npz')
     else:
-      train = pipeline.load_tfds(f.dataset, 'train', f.data_dir, f.download_data)
+      train = pipeline.load_tfds(f.dataset, 'train', f.data_dir,
+                                 f.download_data)
     test = self._load_test(f, num_classes)
     train, validation = _hold_out(train, f.train_proportion)
     return pipeline.take(train, f.train_examples), validation, test
@@ -113,7 +178,8 @@ class CifarTask:
              (item.split('=', 1) for item in f.ood_npz)}
     else:
       ood = {name: pipeline.take(pipeline.load_tfds(name, 'test', f.data_dir,
-                                            f.download_data), f.test_examples)
+                                                    f.download_data),
+                                 f.test_examples)
              for name in f.ood_dataset if name != cifar.GAUSSIAN_NOISE}
     if cifar.GAUSSIAN_NOISE in f.ood_dataset:
       ood[cifar.GAUSSIAN_NOISE] = cifar.gaussian_noise(
@@ -126,6 +192,15 @@ class ImagenetTask:
   name = 'imagenet'
   # UB gives --lr_decay_epochs for 90 epochs on ImageNet.
   decay_reference_epochs = 90
+  has_quick_mode = False
+
+  def options(self, flag_values):
+    """The task's flags, read once."""
+    return _from_flags(ImagenetOptions, flag_values)
+
+  def loss_fn(self, f):
+    """The training loss: cross entropy with --label_smoothing."""
+    return losses.label_smoothing_loss(f.label_smoothing)
 
   def num_classes(self, f):
     del f  # ImageNet's 1000.
@@ -144,7 +219,7 @@ class ImagenetTask:
         layout=model_spec_lib.LAYOUTS[model_spec_lib.RESNET])
 
   def model_options(self, f):
-    return configs.ModelOptions.from_flags(f)
+    return configs.ModelOptions(l2=f.l2, sync_batch_norm=f.sync_batch_norm)
 
   def load(self, f, evaluate_only=False):
     train, test = imagenet.load_train_test(f.data_dir)

@@ -1,5 +1,5 @@
-"""Where and how a run executes: devices, preemption, files and identity.
+"""Where and how a run executes: strategy, devices, preemption, files.
 
-Strategies' devices, SIGTERM/SIGINT handling, fault points for tests, atomic
-files through tf.io.gfile, run.json, the output-directory lock, checkpoints.
+Chief and barrier, what compiles, SIGTERM/SIGINT, crash points for tests,
+files through tf.io.gfile, run.json, the output lock, checkpoints.
 """

@@ -6,11 +6,11 @@ model spec and the code version. A restart in the same directory (to resume
 a preempted run, or to train another `--member_index`) compares its own
 identity with the stored one and stops, naming each differing flag with
 both values, unless only flags that cannot change the result differ
-(`NEUTRAL_FLAGS`: where it runs, how often it checkpoints, what is
-evaluated at the end, which member this job trains). The identity records
-what the data are, not only where (`pipeline.Split.identity`: an npz file's
-size and sha256, a TFDS builder's name, version and split): a restart on
-data replaced in place is refused too, naming the file and both
+(as each binary declares them: where it runs, how often it checkpoints,
+what is evaluated at the end, which member this job trains). The identity
+records what the data are, not only where (`pipeline.Split.identity`: an
+npz file's size and sha256, a TFDS builder's name, version and split): a
+restart on data replaced in place is refused too, naming the file and both
 fingerprints. A different code version is logged, not refused: resuming
 after a fix is allowed. Tickets carry the identity too, and a ticket is
 reused (or evaluated by ensemble.py) only when it matches.
@@ -27,8 +27,10 @@ from baselines.runtime import files
 
 IDENTITY_FILE = 'run.json'
 
-# Flags that do not change what a run trains or its tickets' numbers.
-NEUTRAL_FLAGS = frozenset({
+# The flags that cannot change a result, for metrics.json files written
+# before runs recorded their result flags (`stored_result_flags`); a run
+# now records them, as its binary declared them.
+_NEUTRAL_BEFORE_RECORDED = frozenset({
     'output_dir', 'checkpoint_interval', 'use_gpu', 'tpu', 'num_cores',
     'data_dir', 'download_data', 'member_index', 'quick', 'deterministic',
     'eval_on_ood', 'ood_dataset', 'ood_npz', 'corruptions_interval',
@@ -45,29 +47,16 @@ class RunMismatchError(ValueError):
   """The output directory holds a run of another method or other flags."""
 
 
-def _is_project_module(module_name):
-  # Script paths (baselines/cifar/edst.py) and module names
-  # (baselines.cifar.edst) of the project's binaries and modules.
-  parts = module_name.replace('\\', '/').replace('.', '/').split('/')
-  return 'baselines' in parts
-
-
-def project_flags(flag_values):
-  """{name: value} of every flag defined by the project's modules."""
-  result = {}
-  for module, module_flags in flag_values.flags_by_module_dict().items():
-    if _is_project_module(module):
-      for flag in module_flags:
-        result[flag.name] = flag.value
-  # JSON types (lists, not tuples), sorted by name.
-  return json.loads(json.dumps(dict(sorted(result.items()))))
-
-
-def result_flags(flag_dict, ignore=()):
-  """The entries of a {flag: value} dict that can change a run's result
-  (all but `NEUTRAL_FLAGS` and `ignore`)."""
-  return {name: value for name, value in flag_dict.items()
-          if name not in NEUTRAL_FLAGS and name not in ignore}
+def stored_result_flags(payload, ignore=()):
+  """{name: value} of a stored run's flags (its metrics.json `payload`)
+  that can change its result, but `ignore`: those it recorded under
+  `result_flags`, else all but the neutral ones of earlier versions."""
+  names = payload.get('result_flags')
+  if names is None:
+    names = [name for name in payload['flags']
+             if name not in _NEUTRAL_BEFORE_RECORDED]
+  return {name: value for name, value in payload['flags'].items()
+          if name in names and name not in ignore}
 
 
 def code_version():
@@ -87,17 +76,19 @@ def code_version():
     return 'unknown'
 
 
-def make_identity(method, flag_values, global_batch_size, model_spec,
+def make_identity(method, result_flags, global_batch_size, model_spec,
                   data_identity=None):
-  """The identity of the run these flags describe.
+  """The identity of a run.
 
-  `model_spec` is a `model_spec.ModelSpec`, or None where members bring
-  their own (ensemble.py); `data_identity` is {split name:
-  `pipeline.Split.identity()`} of the splits that change the result.
+  `result_flags` are {name: value} of its flags that can change its result
+  (as its binary declares them); `model_spec` is a `model_spec.ModelSpec`,
+  or None where members bring their own (ensemble.py); `data_identity` is
+  {split name: `pipeline.Split.identity()`} of the splits that change the
+  result.
   """
   return {'method': method, 'global_batch_size': int(global_batch_size),
           'model': model_spec.to_json() if model_spec else None,
-          'flags': result_flags(project_flags(flag_values)),
+          'flags': dict(sorted(result_flags.items())),
           'data': data_identity or {},
           'code_version': code_version()}
 

@@ -1,5 +1,5 @@
-"""The training engine: the compiled loop, its step and optimizer.
+"""The training engine: the loop (`loop.Run`) and its parts.
 
-Learning-rate plans in steps, ticket selection, EDST's re-exploration, host
-loops (steps per compiled call) and progress logs.
+Trainer (compiled steps), checkpointer, epoch evaluation and callbacks;
+step, losses, optimizers, host loops, ticket selection, re-exploration.
 """

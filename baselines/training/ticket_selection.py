@@ -23,6 +23,13 @@ from sparse_layers import tickets as ticket_files
 SELECTIONS = ('end_of_phase', 'best_validation')
 
 
+def check_selection(selection, validation_split):
+  """Raises ValueError if `selection` needs a validation split it lacks."""
+  if selection == 'best_validation' and validation_split is None:
+    raise ValueError("ticket_selection='best_validation' needs a "
+                     'validation split.')
+
+
 class TicketSelector(tf.Module):
   """Writes each ticket-bearing phase's ticket; checkpoint it with the run."""
 

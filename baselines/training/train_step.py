@@ -1,4 +1,4 @@
-"""The per-replica training step of `loop.Run`, and its losses.
+"""The per-replica training step of `loop.Run`.
 
 `default_train_step` is one SGD step on one replica's batch, run inside the
 compiled loop (`strategy.run`; compiled by XLA with `--jit_compile`). Its
@@ -10,7 +10,7 @@ step the dense kernel gradient.
 
 import tensorflow as tf
 
-from sparse_layers.keras_alias import keras
+from baselines.training import losses
 
 
 def default_train_step(run, batch):
@@ -29,8 +29,8 @@ def default_train_step(run, batch):
       scaled_loss = loss / run.strategy.num_replicas_in_sync
   grads = tape.gradient(scaled_loss, variables)
   run.apply_gradients(zip(grads, variables))
-  nll = (data_loss if run.loss_fn is cross_entropy else
-         cross_entropy(labels, logits))
+  nll = (data_loss if run.loss_fn is losses.cross_entropy else
+         losses.cross_entropy(labels, logits))
   probs = tf.nn.softmax(logits)
   run.train_metrics['train/loss'].update_state(loss)
   run.train_metrics['train/negative_log_likelihood'].update_state(nll)
@@ -38,27 +38,3 @@ def default_train_step(run, batch):
   run.train_metrics['train/ece'].update_state(labels, probs)
   return loss
 
-
-def cross_entropy(labels, logits):
-  """Mean cross entropy of integer labels and logits (the NLL)."""
-  return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-      labels, logits, from_logits=True))
-
-
-def label_smoothing_loss(smoothing):
-  """(labels, logits) -> mean cross entropy with smoothed one-hot targets.
-
-  (1 - ε) NLL + ε mean_k(-log p_k): Keras' `label_smoothing`, the same as
-  the FreeTickets authors' ImageNet `LabelSmoothing` module.
-  """
-  if not 0.0 <= smoothing < 1.0:
-    raise ValueError(f'label smoothing must be in [0, 1), got {smoothing}.')
-  if not smoothing:
-    return cross_entropy
-
-  def loss(labels, logits):
-    one_hot = tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
-    return tf.reduce_mean(keras.losses.categorical_crossentropy(
-        one_hot, logits, from_logits=True, label_smoothing=smoothing))
-
-  return loss

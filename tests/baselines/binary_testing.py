@@ -113,8 +113,8 @@ def write_learnable_npz(directory, num_train, num_test, seed=0,
 
   Any network that learns ends far above chance (0.1); one that does not
   stays near it. `save(path, x=..., y=...)` writes a file (e.g.
-  `baselines.runtime.files.write_npz` for any TF filesystem). Returns (train path,
-  test path).
+  `baselines.runtime.files.write_npz` for any TF filesystem). Returns
+  (train path, test path).
   """
   rng = np.random.default_rng(seed)
   hues = np.arange(10) / 10.0

@@ -1,18 +1,9 @@
-"""Tests for sparse_layers/flops.py, including the paper's Appendix D."""
-
-import json
-import os
-import subprocess
-import sys
+"""Tests for sparse_layers/flops.py: per-layer FLOPs, RigL's step, totals."""
 
 import tensorflow as tf
 
 from sparse_layers import flops
 from sparse_layers.keras_alias import keras
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
 
 def _two_layer_model():
   inputs = keras.Input((8, 8, 3))
@@ -34,101 +25,25 @@ class FlopsTest(tf.test.TestCase):
     self.assertEqual(per_layer[1].dense_flops, 640)
     self.assertAllClose(per_layer[1].flops, 64.0)
 
-  def test_training_ratios_by_hand(self):
+  def test_rigl_step_by_hand(self):
     d, s = 100.0, 20.0
     self.assertAllClose(flops.rigl_step_flops(d, s, 4), (3 * s * 4 + 2 * s + d)
                         / 5)
-    rigl = (3 * s * 1000 + 2 * s + d) / 1001 / (3 * d)
-    kw = dict(dense_epochs=250, update_interval=1000)
-    self.assertAllClose(flops.train_flops_ratio('dense', d, s, ensemble_size=4,
-                                                **kw), 4.0)
-    self.assertAllClose(flops.train_flops_ratio('static', d, s,
-                                                ensemble_size=3, **kw), 0.6)
-    self.assertAllClose(flops.train_flops_ratio('dst_ensemble', d, s,
-                                                ensemble_size=3, **kw),
-                        3 * rigl)
-    self.assertAllClose(flops.train_flops_ratio(
-        'edst', d, s, ensemble_size=3, exploration_epochs=150,
-        refinement_epochs=100, **kw), rigl * 450 / 250)
-    # LTR with pruning over all training: mean ratio 1 - 0.8 * 3/4 = 0.4.
-    self.assertAllClose(flops.train_flops_ratio(
-        'ltr', d, s, ensemble_size=3, ltr_prune_begin=0.0, ltr_prune_end=1.0,
-        ltr_rewind_fraction=0.05, **kw), 0.4 + 3 * 0.2 * 0.95, atol=1e-4)
-    with self.assertRaisesRegex(ValueError, 'method must be one of'):
-      flops.train_flops_ratio('mimo', d, s)
     with self.assertRaisesRegex(ValueError, 'update_interval must be >= 1'):
       flops.rigl_step_flops(d, s, 0)
 
-  def test_paper_appendix_d_and_table_1(self):
-    # WRN-28-10, ERK over all conv and dense kernels, CIFAR-100 classifier.
-    model = flops.build_model('wrn', 28, 10, 100)
-    kw = dict(dense_epochs=250, update_interval=1000)
-    r80 = flops.report(model, 0.8, 'erk', method='edst', ensemble_size=3,
-                       exploration_epochs=150, refinement_epochs=100, **kw)
-    r90 = flops.report(model, 0.9, 'erk', method='edst', ensemble_size=7,
-                       exploration_epochs=150, refinement_epochs=100, **kw)
-    dst = flops.report(model, 0.8, 'erk', method='dst_ensemble',
-                       ensemble_size=3, train_epochs=250, **kw)
-    # The paper prints 33.7% and 16.7%: within one unit of the last digit.
-    self.assertAllClose(r80['flops_ratio'], 0.337, atol=0.001)
-    self.assertAllClose(r90['flops_ratio'], 0.167, atol=0.001)
-    self.assertEqual(round(r80['flops_ratio'] * 100, 1), 33.7)
-    self.assertEqual(round(r80['train_flops_ratio'], 2), 0.61)
-    self.assertEqual(round(r90['train_flops_ratio'], 2), 0.57)
-    self.assertEqual(round(dst['train_flops_ratio'], 2), 1.01)
-    self.assertEqual(r80['forward_passes'], 1)
-    self.assertEqual(dst['forward_passes'], 3)
-    self.assertLen(r80['layers'], 29)
-
-  def test_command_line_json(self):
-    result = subprocess.run(
-        [sys.executable, '-m', 'sparse_layers.flops', '--model=wrn',
-         '--depth=10', '--width=1', '--num_classes=100', '--sparsity=0.8',
-         '--distribution=erk', '--method=edst', '--ensemble_size=3', '--json'],
-        cwd=ROOT, capture_output=True, text=True, check=True)
-    report = json.loads(result.stdout)
-    for key in ('dense_flops', 'sparse_flops', 'flops_ratio',
-                'train_flops_ratio', 'layers'):
-      self.assertIn(key, report)
-    self.assertLen(report['layers'], 10)
-    self.assertEqual(set(report['layers'][0]),
-                     {'name', 'shape', 'density', 'flops', 'dense_flops'})
+  def test_totals_and_model_report(self):
+    per_layer = flops.layer_flops(flops.kernel_layers(_two_layer_model()),
+                                  {'conv': 0.5, 'fc': 0.1})
+    self.assertEqual(flops.totals(per_layer),
+                     {'dense_flops': 108 * 16 + 640,
+                      'sparse_flops': 108 * 16 * 0.5 + 64.0,
+                      'flops_ratio': (108 * 16 * 0.5 + 64.0) /
+                                     (108 * 16 + 640)})
+    report = flops.model_report(_two_layer_model(), 0.5, 'uniform')
+    self.assertEqual([l['name'] for l in report['layers']], ['conv', 'fc'])
     self.assertAllClose(report['sparse_flops'],
                         sum(l['flops'] for l in report['layers']))
-
-  def test_resnet50_erk_from_the_command(self):
-    result = subprocess.run(
-        [sys.executable, '-m', 'sparse_layers.flops', '--model=resnet50',
-         '--num_classes=1000', '--sparsity=0.8', '--method=edst',
-         '--ensemble_size=2', '--exploration_epochs=30',
-         '--refinement_epochs=70', '--update_interval=4000',
-         '--dense_epochs=90', '--json'],
-        cwd=ROOT, capture_output=True, text=True, check=True)
-    report = json.loads(result.stdout)
-    self.assertLen(report['layers'], 54)  # 53 convs and the classifier.
-    # ResNet-50 at 224x224: 4.09 G multiply-adds (He et al.: 3.8-4.1 G).
-    self.assertAllClose(report['dense_flops'], 4.089e9, rtol=1e-3)
-    # RigL (Evci et al. 2020, Table 2): ERK at S = 0.8 needs 0.42x of the
-    # dense inference FLOPs; ours includes the first layer: 0.414.
-    self.assertAllClose(report['flops_ratio'], 0.42, atol=0.01)
-    # 170 epochs at that cost (+ the dense gradient every ΔT) vs 90 dense.
-    self.assertAllClose(report['train_flops_ratio'],
-                        report['flops_ratio'] * 170 / 90, rtol=1e-3)
-
-  def test_command_line_rejects_bad_sparsity(self):
-    result = subprocess.run(
-        [sys.executable, '-m', 'sparse_layers.flops', '--depth=10',
-         '--width=1', '--sparsity=1.2'],
-        cwd=ROOT, capture_output=True, text=True, check=False)
-    self.assertNotEqual(result.returncode, 0)
-    self.assertIn(r'sparsity must be in [0, 1), got 1.2', result.stderr)
-    result = subprocess.run(
-        [sys.executable, '-m', 'sparse_layers.flops', '--depth=10',
-         '--width=1', '--first_layer=half'],
-        cwd=ROOT, capture_output=True, text=True, check=False)
-    self.assertNotEqual(result.returncode, 0)
-    self.assertIn("--first_layer must be 'include', 'dense' or a sparsity",
-                  result.stderr)
 
 
 if __name__ == '__main__':

@@ -159,7 +159,8 @@ class AnalysisToolsTest(tf.test.TestCase):
   def test_bad_input_names_the_directory(self):
     empty = os.path.join(self.root, 'not_a_run')
     os.makedirs(empty, exist_ok=True)
-    result = bt.run('baselines.analysis.report', [self.dirs['dst'], empty], mock=False)
+    result = bt.run('baselines.analysis.report', [self.dirs['dst'], empty],
+                    mock=False)
     self.assertNotEqual(result.returncode, 0)
     self.assertIn(f'{empty}: no metrics.json', result.stderr)
     other = os.path.join(self.root, 'other_test_set')

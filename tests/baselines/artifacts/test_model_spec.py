@@ -1,4 +1,4 @@
-"""Tests for baselines/artifacts/model_spec.py: round trip, rebuild, refusals."""
+"""Tests for baselines/artifacts/model_spec.py: round trip, refusals."""
 
 import json
 

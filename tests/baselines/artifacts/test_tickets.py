@@ -1,4 +1,4 @@
-"""Tests for baselines/artifacts/tickets.py: atomic ticket writes, reads, restores."""
+"""Tests for baselines/artifacts/tickets.py: atomic writes, reads."""
 
 import os
 

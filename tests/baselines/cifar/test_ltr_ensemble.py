@@ -6,7 +6,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from sparse_layers import flops
+from baselines.evaluation import method_cards
 from tests.baselines import binary_testing as bt
 
 
@@ -48,7 +48,7 @@ class LtrEnsembleTest(tf.test.TestCase):
     self.assertAllClose(gmp_sparsity[-1], 0.8, atol=1e-3)
     f = metrics['flops']
     self.assertEqual(f['forward_passes'], 3)
-    self.assertAllClose(f['train_flops_ratio'], flops.train_flops_ratio(
+    self.assertAllClose(f['train_flops_ratio'], method_cards.train_flops_ratio(
         'ltr', f['dense_flops'], f['sparse_flops'], dense_epochs=250,
         train_epochs=4, ensemble_size=2, ltr_rewind_fraction=0.25,
         ltr_prune_begin=0.25, ltr_prune_end=0.75))

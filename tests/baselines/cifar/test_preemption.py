@@ -1,7 +1,7 @@
 """Preemption: SIGKILL at named points, restart, and get the same result.
 
-Every kill is a real SIGKILL of the binary's process (baselines/runtime/faults.py).
-A chain of kills and restarts must end with tickets (every mask bit and
+Every kill is a real SIGKILL of the binary's process
+(baselines/runtime/faults.py). A chain of kills and restarts must end with tickets (every mask bit and
 weight), predictions and metrics identical to an uninterrupted run with the
 same seed, on CPU with --deterministic.
 """

@@ -1,36 +1,27 @@
-"""Tests for baselines/cifar.py: npz validation, order, augmentation."""
+"""Tests for baselines/data/cifar.py: npz files, corruptions, preprocessing."""
 
 import hashlib
 import os
-from unittest import mock
 
 import numpy as np
-import requests
 import tensorflow as tf
 
 from baselines.data import cifar
 from baselines.data import pipeline
+from tests import testing
 
 CIFAR10 = cifar.PREPROCESSING['cifar10']
-
-
-def _write_npz(directory, name, x, y):
-  path = os.path.join(directory, name)
-  np.savez(path, x=x, y=y)
-  return path
 
 
 class DataTest(tf.test.TestCase):
 
   def setUp(self):
     super().setUp()
-    rng = np.random.default_rng(0)
-    self.x = rng.integers(0, 256, (20, 32, 32, 3)).astype(np.uint8)
-    self.y = rng.integers(0, 10, 20)
+    self.x, self.y = testing.cifar_arrays()
 
   def test_npz_round_trip(self):
-    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
-                                     self.y), 10)
+    split = cifar.load_npz(
+        testing.write_npz(self.get_temp_dir(), 'ok.npz', self.x, self.y), 10)
     self.assertEqual(split.num_examples, 20)
     images = np.stack([x.numpy() for x, _ in split.dataset])
     self.assertAllEqual(images, self.x)
@@ -44,14 +35,14 @@ class DataTest(tf.test.TestCase):
         ('count.npz', self.x, self.y[:5], 'y must be integer labels'),
     ]
     for name, x, y, message in cases:
-      path = _write_npz(d, name, x, y)
+      path = testing.write_npz(d, name, x, y)
       with self.assertRaisesRegex(pipeline.DataError, name + '.*' + message):
         cifar.load_npz(path, 10)
     with self.assertRaisesRegex(pipeline.DataError, 'not found: .*missing.npz'):
       cifar.load_npz(os.path.join(d, 'missing.npz'), 10)
 
   def test_npz_identity_is_its_content_and_the_slice(self):
-    path = _write_npz(self.get_temp_dir(), 'ok.npz', self.x, self.y)
+    path = testing.write_npz(self.get_temp_dir(), 'ok.npz', self.x, self.y)
     with open(path, 'rb') as f:
       payload = f.read()
     split = cifar.load_npz(path, 10)
@@ -65,46 +56,15 @@ class DataTest(tf.test.TestCase):
 
   def test_npz_without_examples_or_damaged_is_one_clear_error(self):
     d = self.get_temp_dir()
-    path = _write_npz(d, 'none.npz', self.x[:0], self.y[:0])
-    with self.assertRaisesRegex(pipeline.DataError, 'none.npz: has no examples'):
+    path = testing.write_npz(d, 'none.npz', self.x[:0], self.y[:0])
+    with self.assertRaisesRegex(pipeline.DataError,
+                                'none.npz: has no examples'):
       cifar.load_npz(path, 10)
     with open(os.path.join(d, 'ok.npz'), 'wb') as f:
       f.write(b'PK\x03\x04 truncated')
     with self.assertRaisesRegex(pipeline.DataError,
                                 'ok.npz: not a readable npz file'):
       cifar.load_npz(os.path.join(d, 'ok.npz'), 10)
-
-  def test_missing_tfds_data_dir_is_a_clear_error(self):
-    with self.assertRaisesRegex(pipeline.DataError,
-                                "'cifar10'.*--download_data"):
-      pipeline.load_tfds('cifar10', 'train', self.get_temp_dir(), download=False)
-
-  def test_unreachable_download_is_one_clear_error_at_once(self):
-    unreachable = OSError('[Errno -2] Name or service not known')
-    with mock.patch.object(pipeline.socket, 'create_connection',
-                           side_effect=unreachable) as connect, \
-        mock.patch('tensorflow_datasets.core.DatasetBuilder.'
-                   'download_and_prepare') as download:
-      with self.assertRaisesRegex(
-          pipeline.DataError, r"cannot download TFDS dataset 'cifar10' "
-          r'\(--download_data\): www.cs.toronto.edu is not reachable .*'
-          r'--train_npz/--test_npz'):
-        pipeline.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
-    connect.assert_called_once()
-    download.assert_not_called()  # No minutes of retries.
-
-  def test_lost_connection_in_tfds_download_path_is_a_clear_error(self):
-    # TFDS's real download_and_prepare runs (its lazy imports, such as
-    # importlib_resources, included) up to the HTTP request, which fails.
-    lost = requests.exceptions.ConnectionError('Network is unreachable')
-    with mock.patch.object(pipeline, '_check_reachable'), mock.patch(
-        'tensorflow_datasets.core.download.downloader._open_with_requests',
-        side_effect=lost) as request:
-      with self.assertRaisesRegex(
-          pipeline.DataError, r"cannot download TFDS dataset 'cifar10' .*"
-          r'ConnectionError: Network is unreachable.*--train_npz/--test_npz'):
-        pipeline.load_tfds('cifar10', 'train', self.get_temp_dir(), download=True)
-    request.assert_called()
 
   def test_cifar100_c_reads_ub_tfrecords(self):
     directory = self.get_temp_dir()
@@ -132,8 +92,8 @@ class DataTest(tf.test.TestCase):
     directory = self.get_temp_dir()
     for corruption in cifar.CORRUPTIONS:
       for severity in cifar.SEVERITIES:
-        _write_npz(directory, f'{corruption}-{severity}.npz', self.x[:2],
-                   self.y[:2])
+        testing.write_npz(directory, f'{corruption}-{severity}.npz',
+                          self.x[:2], self.y[:2])
     splits = cifar.load_corrupted('cifar10', 10, npz_dir=directory)
     self.assertLen(splits, 15 * 5)
     self.assertEqual(splits[('fog', 2)].num_examples, 2)
@@ -142,49 +102,9 @@ class DataTest(tf.test.TestCase):
                                 r'lacks 1 of the 75 files .*fog-2\.npz'):
       cifar.load_corrupted('cifar10', 10, npz_dir=directory)
 
-  def test_epoch_order_is_a_function_of_seed_and_epoch(self):
-    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
-                                     self.y), 10)
-
-    def epoch(seed, e):
-      return np.concatenate([y.numpy() for _, y in
-                             pipeline.train_dataset(split, 4, seed, e,
-                                                CIFAR10)])
-
-    def images(seed, e):
-      return np.concatenate([x.numpy() for x, _ in
-                             pipeline.train_dataset(split, 4, seed, e,
-                                                CIFAR10)])
-
-    self.assertAllEqual(epoch(1, 3), epoch(1, 3))
-    self.assertAllEqual(images(1, 3), images(1, 3))
-    self.assertNotAllEqual(images(1, 3), images(1, 4))
-    self.assertLen(epoch(1, 0), 20)  # 5 full batches of 4.
-
-  def test_shards_interleave_the_batches_of_one_pipeline(self):
-    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
-                                     self.y), 10)
-    one = [x.numpy() for x, _ in pipeline.train_dataset(split, 2, 1, 0, CIFAR10)]
-    shards = [[x.numpy() for x, _ in pipeline.train_dataset(split, 2, 1, 0,
-                                                        CIFAR10, 3, i)]
-              for i in range(3)]
-    self.assertEqual([len(s) for s in shards], [4, 3, 3])  # 10 batches.
-    for i, shard in enumerate(shards):
-      for j, batch in enumerate(shard):
-        # Same examples, same augmentation, as batch i + 3 j of one pipeline.
-        self.assertAllEqual(batch, one[i + 3 * j])
-
-  def test_bounded_shuffle_buffer(self):
-    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
-                                     self.y), 10)
-    split.shuffle_buffer = 1  # No shuffling at all: the file order.
-    labels = np.concatenate([y.numpy() for _, y in
-                             pipeline.train_dataset(split, 4, 1, 0, CIFAR10)])
-    self.assertAllEqual(labels, self.y)
-
   def test_eval_dataset_is_normalised_and_in_order(self):
-    split = cifar.load_npz(_write_npz(self.get_temp_dir(), 'ok.npz', self.x,
-                                     self.y), 10)
+    split = cifar.load_npz(
+        testing.write_npz(self.get_temp_dir(), 'ok.npz', self.x, self.y), 10)
     for name, mean, std in (
         ('cifar10', (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
         ('cifar100', (0.5070751592371323, 0.48654887331495095,

@@ -49,7 +49,7 @@ class PreprocessingTest(tf.test.TestCase):
         output_signature=(tf.TensorSpec([None, None, 3], tf.uint8),
                           tf.TensorSpec([], tf.int64))), 2)
     batch, labels = next(iter(pipeline.train_dataset(split, 2, 0, 0,
-                                                 self.preprocessing)))
+                                                     self.preprocessing)))
     self.assertEqual(batch.shape, (2, 32, 32, 3))
     self.assertAllEqual(labels, [1, 1])
     batch, _ = next(iter(pipeline.eval_dataset(split, 2, self.preprocessing)))

@@ -1,4 +1,4 @@
-"""Tests for baselines/evaluation/attacks.py: FGSM in pixel space on a small model."""
+"""Tests for baselines/evaluation/attacks.py: FGSM in pixel space."""
 
 import numpy as np
 import tensorflow as tf

@@ -2,7 +2,6 @@
 
 import types
 
-from absl import flags
 import numpy as np
 import tensorflow as tf
 
@@ -38,16 +37,12 @@ class ReportingTest(tf.test.TestCase):
                       '0.7500'])
 
   def test_hparams_hold_method_and_result_flags_only(self):
-    values = flags.FlagValues()
-    flags.DEFINE_float('sparsity', 0.8, 'S.', flag_values=values)
-    flags.DEFINE_list('lr_decay_epochs', ['100', '150'], '.',
-                      flag_values=values)
-    flags.DEFINE_integer('checkpoint_interval', 25, '.', flag_values=values)
-    flags.DEFINE_integer('train_examples', None, '.', flag_values=values)
-    values(['prog'])
+    # The run's identity holds the flags that change its result (those its
+    # binary declares; tests/baselines/methods/test_flag_roles.py).
     exp = types.SimpleNamespace(
         config=types.SimpleNamespace(method='edst', global_batch_size=128),
-        flag_values=values)
+        identity={'flags': {'lr_decay_epochs': ['100', '150'],
+                            'sparsity': 0.8, 'train_examples': None}})
     self.assertEqual(run_results.hparams(exp, member_index=2),
                      {'method': 'edst', 'global_batch_size': 128,
                       'sparsity': 0.8, 'lr_decay_epochs': '100,150',

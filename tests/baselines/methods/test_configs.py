@@ -6,7 +6,7 @@ from baselines.methods import configs
 
 
 class _Flags(dict):
-  """Parsed flags as `from_flags` reads them: `name in f`, `f.name`."""
+  """Parsed flags as `from_flags` reads them: `f.name`."""
 
   def __getattr__(self, name):
     return self[name]
@@ -23,7 +23,7 @@ SPARSITY_FLAGS = _Flags(
 class SparsityConfigTest(tf.test.TestCase):
 
   def test_from_flags_scales_the_interval_and_parses_layer_options(self):
-    config = configs.SparsityConfig.from_flags(SPARSITY_FLAGS, 512)
+    config = configs.SparsityConfig.from_flags(SPARSITY_FLAGS, 512, 'dst')
     self.assertEqual(config.update_interval_steps, 250)  # 1000 * 128 / 512.
     self.assertEqual(config.update_interval, 1000)
     self.assertEqual((config.first_layer, config.last_layer), ('dense', 0.5))
@@ -32,18 +32,14 @@ class SparsityConfigTest(tf.test.TestCase):
                       config.regrow_at_zero, config.inactive_gradient),
                      (0.3, 'cosine', False, 'zero'))
     self.assertEqual(configs.SparsityConfig.from_flags(
-        SPARSITY_FLAGS, 128, updater='static').updater, 'static')
+        SPARSITY_FLAGS, 128, 'static').updater, 'static')
 
   def test_binaries_without_dst_flags(self):
-    self.assertIsNone(configs.SparsityConfig.from_flags(_Flags(l2=0.0), 128))
-    ltr = configs.SparsityConfig.from_flags(_Flags(sparsity=0.8), 128)
+    self.assertIsNone(configs.SparsityConfig.from_flags(_Flags(l2=0.0), 128,
+                                                      'none'))
+    ltr = configs.SparsityConfig.from_flags(_Flags(sparsity=0.8), 128,
+                                            'pruned')
     self.assertEqual((ltr.sparsity, ltr.updater), (0.8, 'static'))
-
-  def test_model_options(self):
-    options = configs.ModelOptions.from_flags(
-        _Flags(l2=5e-5, sync_batch_norm=True))
-    self.assertEqual(options, configs.ModelOptions(5e-5, True))
-
 
 if __name__ == '__main__':
   tf.test.main()

@@ -30,7 +30,8 @@ class StartupTest(tf.test.TestCase):
                                 r'one global batch \(128\)'):
       startup.check_split_sizes(ok, 128)
     empty = tasks.Splits(_split('train', 64), None, _split('test', 0), {}, {})
-    with self.assertRaisesRegex(pipeline.DataError, 'test split .* no examples'):
+    with self.assertRaisesRegex(pipeline.DataError,
+                                'test split .* no examples'):
       startup.check_split_sizes(empty, 32)
 
   def test_extreme_sparsity_is_warned_with_per_layer_counts(self):

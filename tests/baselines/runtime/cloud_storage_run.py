@@ -7,8 +7,8 @@ works on it, plain file calls do not, and like an object store it has no
 directories to rename (nor, unlike gs://, to list). It lives in the
 process, so every step runs here: learnable npz data written to ram://,
 a tiny EDST (bfloat16, loops of 4 steps; trajectory points), a DST
-ensemble, ensemble.py on the EDST tickets, `python -m baselines.analysis.report`,
-the diversity tool and the compact export, all reading and writing
+ensemble, ensemble.py on the EDST tickets, `python -m
+baselines.analysis.report`, the diversity tool and the compact export, all reading and writing
 ram:// only. Prints one JSON line (after `RESULT `) with what the test
 checks: the files found there, the EDST's accuracy and its tickets'
 per-layer counts, and whether anything appeared in the working directory.

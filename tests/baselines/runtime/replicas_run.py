@@ -25,7 +25,7 @@ tf.config.set_logical_device_configuration(
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from baselines.data import cifar
 from baselines.data import pipeline
-from baselines.methods import common_flags
+from baselines.methods import batch_scaling
 from baselines.methods import plans
 from baselines.training import loop
 from tests import testing
@@ -46,7 +46,7 @@ def _strategy(replicas):
 def train_on_8(output_dir):
   """(global batch, per-replica batch shapes, replicas identical?)."""
   strategy = _strategy(8)
-  batch = common_flags.global_batch_size(None, 8)
+  batch = batch_scaling.global_batch_size(None, 8)
   config = loop.RunConfig(
       output_dir=output_dir, seed=1, global_batch_size=batch,
       base_learning_rate=0.1, momentum=0.9, num_bins=15,
@@ -60,7 +60,7 @@ def train_on_8(output_dir):
       plans.member_phases(1, ((0.0, 1.0),), 0), 'member_0',
       testing.rigl_hook_fn(1, strategy))
   shapes = [list(t.shape) for t in strategy.experimental_local_results(
-      next(run._epoch_iterator(0))[0])]  # pylint: disable=protected-access
+      next(run.trainer.epoch_iterator(0))[0])]
   masks_before = [l.mask.numpy() for l in run.hook.masked_layers]
   run.train()
   identical, compared = True, 0
@@ -80,7 +80,7 @@ def train_on_8(output_dir):
 def first_batch_on_32():
   """(global batch, LR, ΔT, the first batch's per-replica shapes)."""
   strategy = _strategy(32)
-  batch = common_flags.global_batch_size(None, 32)
+  batch = batch_scaling.global_batch_size(None, 32)
   split = _split(batch)
 
   def dataset_fn(context):
@@ -92,8 +92,8 @@ def first_batch_on_32():
   images, _ = next(iter(strategy.distribute_datasets_from_function(
       dataset_fn)))
   return {'replicas': strategy.num_replicas_in_sync, 'global_batch': batch,
-          'learning_rate': common_flags.scaled_learning_rate(0.1, batch),
-          'update_interval': common_flags.scaled_update_interval(1000, batch),
+          'learning_rate': batch_scaling.scaled_learning_rate(0.1, batch),
+          'update_interval': batch_scaling.scaled_update_interval(1000, batch),
           'shapes': sorted({tuple(t.shape) for t in
                             strategy.experimental_local_results(images)}),
           'per_replica': len(strategy.experimental_local_results(images))}

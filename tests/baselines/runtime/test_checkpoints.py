@@ -1,4 +1,4 @@
-"""Tests for baselines/runtime/checkpoints.py: the newest intact checkpoint wins."""
+"""Tests for baselines/runtime/checkpoints.py: the newest intact one wins."""
 
 import os
 import tempfile

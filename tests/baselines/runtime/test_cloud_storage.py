@@ -2,8 +2,8 @@
 
 `cloud_storage_run` trains a tiny EDST (bfloat16, loops of 4 steps)
 and a DST ensemble on learnable npz data written to ram://, evaluates the
-EDST tickets with ensemble.py, tabulates both runs with baselines.analysis.report,
-runs the diversity tool and exports the tickets, all on ram://. A plain
+EDST tickets with ensemble.py, tabulates both runs with
+baselines.analysis.report, runs the diversity tool and exports the tickets, all on ram://. A plain
 file call anywhere on that path would fail the run; the EDST doubles as the
 bfloat16 learning test.
 """

@@ -1,4 +1,4 @@
-"""Tests for baselines/runtime/files.py: damaged files give one message naming them."""
+"""Tests for baselines/runtime/files.py: a damaged file is named once."""
 
 import hashlib
 import json

@@ -14,7 +14,9 @@ SPEC = model_spec.ModelSpec(depth=10, width_multiplier=1, num_classes=10,
                             dataset='cifar10')
 
 
-def _flags(*argv):
+def _result_flags(*argv):
+  """The result flags of a binary with --sparsity and --lr_decay_epochs
+  (and the neutral --checkpoint_interval, --output_dir) parsed from argv."""
   values = flags.FlagValues()
   flags.DEFINE_float('sparsity', 0.8, 'S.', flag_values=values)
   flags.DEFINE_integer('checkpoint_interval', 25, '.', flag_values=values)
@@ -22,11 +24,12 @@ def _flags(*argv):
                     flag_values=values)
   flags.DEFINE_string('output_dir', '/tmp/x', '.', flag_values=values)
   values(['prog', *argv])
-  return values
+  return {name: values[name].value for name in ('sparsity', 'lr_decay_epochs')}
 
 
 def _identity(*argv, method='edst', batch=128, data=None):
-  return run_identity.make_identity(method, _flags(*argv), batch, SPEC, data)
+  return run_identity.make_identity(method, _result_flags(*argv), batch, SPEC,
+                                    data)
 
 
 def _npz(sha, path='/d/test.npz', examples=(0, 10)):
@@ -44,6 +47,17 @@ class RunIdentityTest(tf.test.TestCase):
     self.assertEqual(identity['global_batch_size'], 128)
     self.assertEqual(identity['model'], SPEC.to_json())
     self.assertTrue(identity['code_version'])
+
+  def test_stored_result_flags_as_recorded_else_as_earlier_versions(self):
+    stored = {'flags': {'sparsity': 0.8, 'seed': 1, 'output_dir': '/a',
+                        'my_new_neutral_flag': 3}}
+    self.assertEqual(run_identity.stored_result_flags(stored),
+                     {'sparsity': 0.8, 'seed': 1, 'my_new_neutral_flag': 3})
+    stored['result_flags'] = ['seed', 'sparsity']
+    self.assertEqual(run_identity.stored_result_flags(stored),
+                     {'sparsity': 0.8, 'seed': 1})
+    self.assertEqual(run_identity.stored_result_flags(stored, ('seed',)),
+                     {'sparsity': 0.8})
 
   def test_first_start_writes_run_json_and_same_run_passes(self):
     out = self.get_temp_dir()

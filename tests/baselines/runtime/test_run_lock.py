@@ -1,4 +1,4 @@
-"""Tests for baselines/runtime/run_lock.py: one live process per output directory."""
+"""Tests for baselines/runtime/run_lock.py: one process per output dir."""
 
 import json
 import os

@@ -10,13 +10,10 @@ HAS_TWO_CPUS = testing.use_two_logical_cpus()
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from baselines.data import cifar
 from baselines.data import pipeline
-from baselines.methods import plans
 from baselines.training import loop
 from baselines.training import reexploration
-from baselines.training import train_step
 from sparse_layers import models
 from sparse_layers import phases
-from sparse_layers import schedules
 from sparse_layers.keras_alias import keras
 
 
@@ -44,10 +41,10 @@ def _config(output_dir, **overrides):
 def _make_edst_run(strategy, output_dir, model_builder, **overrides):
   """A sparse EDST run (RigL every 2 steps): 3 steps an epoch, 3 epochs."""
   return loop.Run(_config(output_dir, **overrides), strategy,
-                        testing.sparse_model_fn(model_builder),
-                        phases.edst_phases(1, 1, 2, 0.8), 'run',
-                        testing.rigl_hook_fn(2, strategy),
-                        phase_end_callbacks=[reexploration.Reexploration()])
+                  testing.sparse_model_fn(model_builder),
+                  phases.edst_phases(1, 1, 2, 0.8), 'run',
+                  testing.rigl_hook_fn(2, strategy),
+                  phase_end_callbacks=[reexploration.Reexploration()])
 
 
 def _edst_run(strategy, output_dir, model_builder):
@@ -60,30 +57,6 @@ def _edst_run(strategy, output_dir, model_builder):
 
   run.train(on_ticket=on_ticket)
   return run, tickets
-
-
-class PlanLearningRateTest(tf.test.TestCase):
-
-  def test_decays_at_whole_epochs_of_train_epochs(self):
-    # UB: epoch e given for 200 epochs decays at e * train_epochs // 200.
-    self.assertEqual(plans.decay_multipliers(['100', '150'], 0.1, 250),
-                     ((0.0, 1.0), (125 / 250, 0.1), (187 / 250, 0.1**2)))
-    self.assertEqual(plans.decay_multipliers(['100', '150'], 0.1, 10),
-                     ((0.0, 1.0), (5 / 10, 0.1), (7 / 10, 0.1**2)))
-    schedule = schedules.plan_learning_rate(
-        plans.member_phases(10, plans.decay_multipliers(['100', '150'], 0.1,
-                                                        10), 0),
-        steps_per_epoch=62, base_learning_rate=0.1)
-    for step, lr in {0: 0.1, 309: 0.1, 310: 0.01, 433: 0.01, 434: 0.001,
-                     619: 0.001}.items():
-      self.assertAllClose(float(schedule(step)), lr, msg=f'step {step}')
-
-  def test_rebased_multipliers(self):
-    pairs = ((0.0, 1.0), (0.5, 0.1), (0.75, 0.01))
-    self.assertEqual(plans.rebased_lr_multipliers(pairs, 0.25),
-                     ((0.0, 1.0), (1 / 3, 0.1), (2 / 3, 0.01)))
-    self.assertEqual(plans.rebased_lr_multipliers(pairs, 0.6),
-                     ((0.0, 0.1), ((0.75 - 0.6) / 0.4, 0.01)))
 
 
 class ReplicasTest(tf.test.TestCase):
@@ -162,15 +135,15 @@ class RunOptionsTest(tf.test.TestCase):
 
     # Exploration 2 epochs, refinements of 1: phases end at epochs 2, 3, 4.
     run = loop.Run(config, tf.distribute.get_strategy(), model_fn,
-                         phases.edst_phases(2, 1, 2, 0.8), 'run')
+                   phases.edst_phases(2, 1, 2, 0.8), 'run')
     saved = []
-    save = run.manager.save
+    save = run.checkpointer.manager.save
 
     def record(checkpoint_number):
       saved.append(checkpoint_number)
       return save(checkpoint_number=checkpoint_number)
 
-    run.manager.save = record
+    run.checkpointer.manager.save = record
     run.train()
     self.assertEqual(saved, [2, 3, 4])
     epochs = [h for h in run.history if 'train/loss' in h]
@@ -186,28 +159,13 @@ class RunOptionsTest(tf.test.TestCase):
           last[f'test/{name}_mean_corrupted'],
           np.mean([last[f'test/{name}_gaussian_noise_1'],
                    last[f'test/{name}_fog_1']]))
-    probs, labels = run._predict(corrupted[('fog', 1)])  # pylint: disable=protected-access
+    probs, labels = run.evaluator.predict(corrupted[('fog', 1)])
     self.assertAllClose(last['test/accuracy_fog_1'],
                         np.mean(np.argmax(probs, -1) == labels))
 
 
 class InjectedPartsTest(tf.test.TestCase):
   """The optimizer, the loss and the phase-end callbacks are passed in."""
-
-  def test_label_smoothing_loss_matches_numpy(self):
-    rng = np.random.default_rng(0)
-    logits = rng.normal(size=(6, 5)).astype(np.float32)
-    labels = rng.integers(0, 5, 6)
-    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    nll = -log_p[np.arange(6), labels]
-    expected = np.mean(0.9 * nll + 0.1 * -log_p.mean(-1))
-    loss = train_step.label_smoothing_loss(0.1)
-    self.assertAllClose(float(loss(tf.constant(labels), logits)), expected,
-                        rtol=1e-6)
-    self.assertAllClose(float(train_step.label_smoothing_loss(0.0)(
-        tf.constant(labels), logits)), nll.mean(), rtol=1e-6)
-    with self.assertRaisesRegex(ValueError, 'label smoothing'):
-      train_step.label_smoothing_loss(1.0)
 
   def _run(self, output_dir, callbacks, **kwargs):
 
@@ -216,8 +174,8 @@ class InjectedPartsTest(tf.test.TestCase):
       return _no_bn_model()
 
     return loop.Run(_config(output_dir), tf.distribute.get_strategy(),
-                          model_fn, phases.edst_phases(1, 1, 2, 0.8), 'run',
-                          phase_end_callbacks=callbacks, **kwargs)
+                    model_fn, phases.edst_phases(1, 1, 2, 0.8), 'run',
+                    phase_end_callbacks=callbacks, **kwargs)
 
   def test_a_given_step_function_replaces_the_update(self):
 
@@ -281,14 +239,16 @@ class HostLoopsTest(tf.test.TestCase):
       run.train()
       self.assertEqual(int(run.optimizer.iterations), 9)
       self.assertEqual(int(run.hook.step), 9)
-      self.assertEqual(run.host_loops, 3 * 2)  # Loops of 2 + 1 an epoch.
-      self.assertEqual(run._train_loop.experimental_get_tracing_count(), 1)  # pylint: disable=protected-access
+      # Loops of 2 + 1 an epoch.
+      self.assertEqual(run.trainer.host_loops, 3 * 2)
+      loop_fn = run.trainer.compiled_loop
+      self.assertEqual(loop_fn.experimental_get_tracing_count(), 1)
       ops = testing.graph_op_types(
-          run._train_loop, run._epoch_iterator(0),  # pylint: disable=protected-access
+          loop_fn, run.trainer.epoch_iterator(0),
           tf.constant(1, tf.int64))
       self.assertEmpty(ops & {'PyFunc', 'PyFuncStateless', 'EagerPyFunc'})
       compiled = testing.xla_compiled_functions(
-          run._train_loop, run._epoch_iterator(0),  # pylint: disable=protected-access
+          loop_fn, run.trainer.epoch_iterator(0),
           tf.constant(1, tf.int64))
       self.assertEqual(bool(compiled), jit_compile)
       changed = 0

@@ -1,4 +1,4 @@
-"""Tests for baselines/training/ticket_selection.py: candidates, clean-up, promotion."""
+"""Tests for baselines/training/ticket_selection.py: candidates, promotion."""
 
 import json
 import os
@@ -12,7 +12,7 @@ from sparse_layers import phases
 
 def _phase(index=0):
   return phases.Phase('refinement_1', 4, ((0.0, 0.1),),
-                          ticket_index=index)
+                      ticket_index=index)
 
 
 class TicketSelectorTest(tf.test.TestCase):

@@ -1,0 +1,139 @@
+"""How each method is reported: its label, whether it is sparse, its cost.
+
+A card per method name (the `method` of `run.json` and `metrics.json`):
+the label of its rows in the paper's tables, whether S applies to it, its
+training FLOPs and its forward passes (complete training runs, the paper's
+last column). The results table and the end-of-run report ask these cards;
+the methods themselves (`baselines/methods/`) say how they train.
+
+Training FLOPs follow RigL's convention (`sparse_layers.flops`): a step
+costs 3x the forward pass; RigL adds the dense gradient every ΔT steps; a
+ratio is relative to training one dense model for `dense_epochs` epochs.
+"""
+
+import dataclasses
+from typing import Callable, Optional
+
+from sparse_layers import flops
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingPlan:
+  """The schedule figures a method's training cost depends on."""
+  dense_flops: float
+  sparse_flops: float
+  ensemble_size: int = 1
+  train_epochs: int = 250
+  update_interval: int = 1000
+  exploration_epochs: int = 150
+  refinement_epochs: int = 100
+  ltr_rewind_fraction: float = 0.05
+  ltr_prune_begin: float = 0.05
+  ltr_prune_end: float = 0.75
+
+  def step(self, rule):
+    """FLOPs of one training step: 'dense', 'sparse' (static, SET: no
+    dense gradient) or 'rigl' (the dense gradient every ΔT)."""
+    if rule == 'dense':
+      return 3.0 * self.dense_flops
+    if rule == 'sparse':
+      return 3.0 * self.sparse_flops
+    return flops.rigl_step_flops(self.dense_flops, self.sparse_flops,
+                                 self.update_interval)
+
+
+def _members(rule):
+  """M independent runs of `train_epochs` epochs each."""
+  return lambda p: p.step(rule) * p.ensemble_size * p.train_epochs
+
+
+def _edst(p):
+  """One RigL run of t_ex + M t_re epochs (Algorithm 1); the M - 1
+  re-explorations add one dense gradient each, negligible and left out."""
+  return p.step('rigl') * (p.exploration_epochs +
+                           p.ensemble_size * p.refinement_epochs)
+
+
+def _ltr(p):
+  """One gradual-magnitude-pruning run, then M sparse retrains from the
+  rewind point (Appendix C)."""
+  gmp = flops.gmp_mean_density_ratio(p.sparse_flops / p.dense_flops,
+                                     p.ltr_prune_begin, p.ltr_prune_end)
+  return (p.step('dense') * p.train_epochs * gmp + p.step('sparse') *
+          p.ensemble_size * p.train_epochs * (1.0 - p.ltr_rewind_fraction))
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodCard:
+  """label: of its rows; ensemble_label: of its rows with M > 1, if other.
+  training_flops: (TrainingPlan) -> FLOPs, None for an evaluation only.
+  forward_passes: (M) -> complete training runs."""
+  name: str
+  label: str
+  sparse: bool
+  training_flops: Optional[Callable[[TrainingPlan], float]]
+  forward_passes: Callable[[int], int] = lambda m: m
+  ensemble_label: Optional[str] = None
+
+
+CARDS = {card.name: card for card in (
+    MethodCard('dense', 'Dense', False, _members('dense'),
+               ensemble_label='Dense Ensemble'),
+    MethodCard('static', 'Static Sparse Ensemble', True, _members('sparse')),
+    MethodCard('rigl', 'RigL', True, _members('rigl')),
+    MethodCard('set', 'SET', True, _members('sparse')),
+    MethodCard('dst_ensemble', 'DST Ensemble', True, _members('rigl')),
+    MethodCard('edst', 'EDST Ensemble', True, _edst, lambda m: 1),
+    MethodCard('ltr', 'LTR Ensemble', True, _ltr, lambda m: m + 1),
+    MethodCard('ensemble', 'Ensemble (ensemble.py)', True, None),
+)}
+TRAINED = tuple(name for name, card in CARDS.items() if card.training_flops)
+
+
+def card(name):
+  """The card of method `name`; None for a name without one."""
+  return CARDS.get(name)
+
+
+def label(name, ensemble_size=1):
+  """The label of a method's rows (its name if it has no card)."""
+  found = CARDS.get(name)
+  if found is None:
+    return name
+  if ensemble_size > 1 and found.ensemble_label:
+    return found.ensemble_label
+  return found.label
+
+
+def train_flops_ratio(method, dense_flops, sparse_flops, *, dense_epochs=250,
+                      **plan):
+  """Training FLOPs of `method` over one dense model's `dense_epochs`.
+
+  `plan`: `TrainingPlan`'s schedule fields (ensemble_size, train_epochs,
+  update_interval, exploration_epochs, ...).
+  """
+  if method not in TRAINED:
+    raise ValueError(f'method must be one of {TRAINED}, got {method!r}.')
+  training = TrainingPlan(dense_flops, sparse_flops, **plan)
+  if training.ensemble_size < 1:
+    raise ValueError(f'ensemble_size must be >= 1, got '
+                     f'{training.ensemble_size}.')
+  return (CARDS[method].training_flops(training) /
+          (3.0 * dense_flops * dense_epochs))
+
+
+def forward_passes(method, ensemble_size):
+  """Complete training runs a method needs (the paper's last column)."""
+  return CARDS[method].forward_passes(ensemble_size)
+
+
+def totals(per_layer, method, **train_kwargs):
+  """Dense and sparse totals, their ratio, the method's training ratio and
+  forward passes, from `flops.layer_flops` output."""
+  figures = flops.totals(per_layer)
+  return {**figures,
+          'train_flops_ratio': train_flops_ratio(
+              method, figures['dense_flops'], figures['sparse_flops'],
+              **train_kwargs),
+          'forward_passes': forward_passes(
+              method, train_kwargs.get('ensemble_size', 1))}
