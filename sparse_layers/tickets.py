@@ -12,10 +12,10 @@ checkpoint, and `ticket.json` last: a ticket is complete exactly when its
 `ticket.json` exists, so an interrupted write leaves an incomplete ticket,
 which readers refuse and the next write replaces. This needs no directory
 rename, which object stores (gs://) and TF's ram:// lack; every file goes
-through `tf.io.gfile`. The binaries' tickets (`baselines/artifacts/tickets.py`)
-add test predictions and a model spec to the same layout, so `load` and
-`sparse_layers.export` read both. Functional and Sequential models only:
-a subclassed model has no JSON.
+through `tf.io.gfile`. The binaries' tickets
+(`baselines/artifacts/ticket_store.py`) add test predictions and a model
+spec to the same layout, so `load` and `sparse_layers.export` read both.
+Functional and Sequential models only: a subclassed model has no JSON.
 """
 
 import json

@@ -21,7 +21,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.data import cifar
 from baselines.data import pipeline
 from baselines.evaluation import attacks
@@ -70,17 +70,17 @@ def main(argv):
   del argv
   paths = list(FLAGS.tickets)
   if FLAGS.run_dir:
-    paths += tickets.run_tickets(FLAGS.run_dir)
+    paths += ticket_store.run_tickets(FLAGS.run_dir)
   if not paths:
     sys.exit('error: no tickets (--tickets or --run_dir).')
   try:
-    specs = tickets.ensemble_specs(paths)
+    specs = ticket_store.ensemble_specs(paths)
     missing = [p for p in paths if p not in specs]
     if missing:
       raise ValueError(f'not complete tickets (no ticket.json): {missing}')
     spec = specs[paths[0]]
     images, labels = test_arrays(spec.dataset, spec.num_classes)
-    models = [tickets.load_model(p) for p in paths]
+    models = [ticket_store.load_model(p) for p in paths]
   except (ValueError, OSError) as e:
     sys.exit(f'error: {e}')
   result = attacks.robustness(models, images, labels, FLAGS.epsilon / 255.0,

@@ -23,7 +23,7 @@ from absl import flags
 import numpy as np
 
 from baselines.analysis import plots
-from baselines.artifacts import tickets as tickets_lib
+from baselines.artifacts import ticket_store
 from baselines.evaluation import metrics
 from baselines.runtime import files
 
@@ -43,10 +43,10 @@ def ticket_paths(tickets, run_dirs):
   """The ticket directories named, then each run directory's tickets."""
   paths = list(tickets)
   for run_dir in run_dirs:
-    found = tickets_lib.run_tickets(run_dir)
+    found = ticket_store.run_tickets(run_dir)
     if not found:
       raise DiversityError(f'{run_dir}: no tickets under '
-                           f'{tickets_lib.TICKETS_DIR}/.')
+                           f'{ticket_store.TICKETS_DIR}/.')
     paths += found
   return paths
 
@@ -60,9 +60,9 @@ def load(paths):
   """
   names, probs, labels = [], [], None
   for path in paths:
-    if not tickets_lib.is_complete(path):
+    if not ticket_store.is_complete(path):
       raise DiversityError(f'{path}: not a complete ticket (no ticket.json).')
-    p, y = tickets_lib.load_predictions(path)
+    p, y = ticket_store.load_predictions(path)
     if labels is None:
       labels = y
     elif y.shape != labels.shape or np.any(y != labels) or (
@@ -89,7 +89,7 @@ def _check_same_network(paths):
   """Raises DiversityError naming the first ticket of another network."""
   first = None
   for path in paths:
-    spec = tickets_lib.load_info(path).get('model')
+    spec = ticket_store.load_info(path).get('model')
     if spec is None:
       continue  # An older ticket: only its predictions are checked.
     network = {k: spec.get(k) for k in _NETWORK_FIELDS}

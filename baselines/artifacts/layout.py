@@ -20,7 +20,7 @@ import dataclasses
 import os
 from typing import Optional
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 
 METRICS_FILE = 'metrics.json'
 SUMMARIES_DIR = 'summaries'
@@ -46,7 +46,7 @@ class OutputLayout:
 
   def ticket_dir(self, index):
     """Ticket `index` (read and written at the chief's output_dir)."""
-    return tickets.ticket_dir(self.output_dir, index)
+    return ticket_store.ticket_dir(self.output_dir, index)
 
   def run_dir(self, run_name, written=False):
     """A run's state: the chief's (resumed from), or this process's."""

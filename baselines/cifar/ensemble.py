@@ -23,7 +23,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
 from baselines.methods import ensemble_inputs
@@ -52,7 +52,7 @@ def restore_member(exp, path, spec=None):
     with exp.strategy.scope():
       model = candidate.build()
     try:
-      tickets.restore_model(path, model)
+      ticket_store.restore_model(path, model)
       return model
     except ValueError as e:
       errors.append(str(e))
@@ -73,7 +73,7 @@ def main(argv):
     raise app.UsageError(str(e)) from e
   exp = experiment.from_flags(
       f, registry.ENSEMBLE_EVALUATION, evaluate_only=True,
-      ticket_infos={path: tickets.load_info(path) for path in specs})
+      ticket_infos={path: ticket_store.load_info(path) for path in specs})
   try:
     members = [restore_member(exp, path, specs.get(path))
                for path in f.checkpoint_dirs]

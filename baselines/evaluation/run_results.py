@@ -12,7 +12,7 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.evaluation import evaluate
 from baselines.evaluation import method_cards
 from baselines.runtime import files
@@ -28,7 +28,7 @@ def report_members(exp, ensemble_size, masked, method, epochs, histories,
   """The ensemble report once all M member tickets exist (else None)."""
   strategies.barrier(exp.strategy)  # The chief has written this job's tickets.
   paths = [exp.config.layout.ticket_dir(j) for j in range(ensemble_size)]
-  missing = [j for j, p in enumerate(paths) if not tickets.is_complete(p)]
+  missing = [j for j, p in enumerate(paths) if not ticket_store.is_complete(p)]
   if missing:
     logging.info('[%s] members %s not trained yet; no ensemble report.',
                  method, missing)
@@ -36,7 +36,7 @@ def report_members(exp, ensemble_size, masked, method, epochs, histories,
   model_fn = exp.model_fn(masked, exp.config.seed, draw_masks=False)
   with exp.strategy.scope():
     model = model_fn()
-  tickets.restore_model(paths[0], model)
+  ticket_store.restore_model(paths[0], model)
   flops_figures = flops_report(exp, model, method, ensemble_size, epochs,
                                **flops_kwargs)
   return report(exp, paths, model_fn, histories, flops_figures, step=epochs)
@@ -50,8 +50,8 @@ def report(exp, ticket_paths: List[str], model_fn, history,
   have reached this point (the chief has written them).
   """
   strategies.barrier(exp.strategy)
-  infos = [tickets.load_info(p) for p in ticket_paths]
-  member_probs, labels = tickets.load_member_predictions(ticket_paths)
+  infos = [ticket_store.load_info(p) for p in ticket_paths]
+  member_probs, labels = ticket_store.load_member_predictions(ticket_paths)
   results = evaluate_ensemble(
       exp, member_probs, labels,
       lambda: _restore_members(exp, ticket_paths, model_fn))
@@ -174,7 +174,7 @@ def _restore_members(exp, ticket_paths, model_fn):
   for path in ticket_paths:
     with exp.strategy.scope():
       model = model_fn()
-    tickets.restore_model(path, model)
+    ticket_store.restore_model(path, model)
     members.append(model)
   return members
 

@@ -14,7 +14,7 @@ ImageNet-C with --corruptions_interval > 0, ImageNet-A with
 from absl import app
 from absl import flags
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
 from baselines.methods import ensemble_inputs
@@ -63,12 +63,12 @@ def main(argv):
   exp = experiment.from_flags(
       FLAGS, registry.ENSEMBLE_EVALUATION, evaluate_only=True,
       task=tasks.IMAGENET,
-      ticket_infos={path: tickets.load_info(path) for path in specs})
+      ticket_infos={path: ticket_store.load_info(path) for path in specs})
   members = []
   for path in FLAGS.checkpoint_dirs:
     with exp.strategy.scope():
       try:
-        members.append(tickets.load_model(path))
+        members.append(ticket_store.load_model(path))
       except ValueError as e:
         raise app.UsageError(str(e)) from e
   run_results.evaluate_members(exp, members, FLAGS.checkpoint_dirs)

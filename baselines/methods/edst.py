@@ -15,7 +15,7 @@ import dataclasses
 from absl import app
 from absl import flags
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
 from baselines.methods import experiment
@@ -107,7 +107,7 @@ def run_edst(method, f, task=tasks.CIFAR):
   run.train(on_ticket=exp.save_ticket)
 
   paths = [exp.config.layout.ticket_dir(j) for j in range(f.ensemble_size)]
-  tickets.require_complete(
+  ticket_store.require_complete(
       paths, 'To recompute them, rerun in a new --output_dir: EDST writes '
       'ticket j at the end of refinement phase j.')
   flops = run_results.flops_report(

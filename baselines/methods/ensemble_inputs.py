@@ -4,7 +4,7 @@ their tickets set (--dataset, and the model flags of plain checkpoints).
 
 from absl import app
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 
 
 def adopt_spec_flags(flag_values, specs, spec_flags):
@@ -48,6 +48,6 @@ def checkpoint_specs(flag_values):
   if not flag_values.checkpoint_dirs:
     raise app.UsageError('--checkpoint_dirs needs at least one member.')
   try:
-    return tickets.ensemble_specs(flag_values.checkpoint_dirs)
+    return ticket_store.ensemble_specs(flag_values.checkpoint_dirs)
   except ValueError as e:
     raise app.UsageError(str(e)) from e

@@ -17,7 +17,7 @@ from absl import app
 from absl import logging
 import tensorflow as tf
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.data import pipeline
 from baselines.evaluation import evaluate
 from baselines.methods import batch_scaling
@@ -281,7 +281,7 @@ class Experiment:
                                      self.config.num_bins)}
     if run.history and 'validation/accuracy' in run.history[-1]:
       info['validation/accuracy'] = run.history[-1]['validation/accuracy']
-    tickets.save(path, run.model, probs, labels, info)
+    ticket_store.save(path, run.model, probs, labels, info)
     logging.info('[%s] saved ticket %d at epoch %d: test accuracy %.4f, '
                  'sparsity %.4f', self.config.method, index, info['epoch'],
                  info['test/accuracy'], info['sparsity'])

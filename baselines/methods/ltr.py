@@ -13,7 +13,7 @@ import os
 from absl import flags
 import tensorflow as tf
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.evaluation import run_results
 from baselines.methods import experiment
 from baselines.methods import flag_roles
@@ -59,7 +59,7 @@ def run_ltr(method, f, task):
   final_masks = [l.mask.numpy() for l in masked_layers.masked_layers(gmp.model)]
 
   def rewind_with_final_mask(model):
-    tickets.restore_model(stored_rewind, model)
+    ticket_store.restore_model(stored_rewind, model)
     for layer, mask in zip(masked_layers.masked_layers(model), final_masks):
       layer.set_mask(mask)
 
@@ -95,7 +95,7 @@ def _pruning_run(exp, f, epochs, rewind_epoch):
 
   def save_rewind_point(run):
     if run.completed_epochs == rewind_epoch:
-      tickets.save_model(rewind, run.model)
+      ticket_store.save_model(rewind, run.model)
 
   gmp = loop.Run(
       exp.config, exp.strategy, exp.model_fn(True, f.seed, draw_masks=False),
@@ -104,7 +104,7 @@ def _pruning_run(exp, f, epochs, rewind_epoch):
       summary_dir=exp.config.layout.summaries('gmp'))
   if rewind_epoch == 0 and not tf.io.gfile.exists(
       os.path.join(stored_rewind, 'model.index')):
-    tickets.save_model(rewind, gmp.model)
+    ticket_store.save_model(rewind, gmp.model)
   gmp.train(on_epoch_end=save_rewind_point)
   return gmp, stored_rewind
 

@@ -17,7 +17,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
 from baselines.methods import experiment
@@ -67,8 +67,8 @@ def train_members(exp, indices, masked, updater_name, epochs, lr_multipliers,
   steps = epochs * exp.steps_per_epoch
   for j in indices:
     path = exp.config.layout.ticket_dir(j)
-    if tickets.is_complete(path):
-      stored = tickets.load_info(path).get('run_identity') or {}
+    if ticket_store.is_complete(path):
+      stored = ticket_store.load_info(path).get('run_identity') or {}
       differ = run_identity.differences(stored, exp.identity)
       if differ:
         raise app.UsageError(
@@ -91,7 +91,7 @@ def train_members(exp, indices, masked, updater_name, epochs, lr_multipliers,
         summary_dir=exp.config.layout.summaries(f'member_{j}'),
         loss_fn=exp.loss_fn)
     run.train(on_ticket=exp.save_ticket)
-    tickets.require_complete(
+    ticket_store.require_complete(
         [path], f'To recompute it, delete {run.run_dir} and rerun with '
         f'--member_index={j}.')
     with run.writer.as_default():

@@ -17,7 +17,7 @@ import os
 from absl import logging
 import tensorflow as tf
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from sparse_layers import tickets as ticket_files
 
 SELECTIONS = ('end_of_phase', 'best_validation')
@@ -106,16 +106,16 @@ class TicketSelector(tf.Module):
     Raises:
       RuntimeError: if the best candidate is missing and no ticket exists.
     """
-    path = tickets.ticket_dir(self._output_dir, phase.ticket_index)
+    path = ticket_store.ticket_dir(self._output_dir, phase.ticket_index)
     if not self.selects_best(phase):
       write(path)
       return
     best_epoch = int(self.best_epoch.numpy())
     candidate = self._candidate_dir(best_epoch)
-    if tickets.is_complete(candidate):
+    if ticket_store.is_complete(candidate):
       ticket_files.copy_tree(candidate, path)
       ticket_files.remove_tree(candidate)
-    elif not tickets.is_complete(path):  # Else moved before a restart.
+    elif not ticket_store.is_complete(path):  # Else moved before a restart.
       raise RuntimeError(f'the best-validation candidate {candidate} of '
                          f'{phase.name} is missing.')
     logging.info('[%s] ticket %d is epoch %d of %s (best validation '

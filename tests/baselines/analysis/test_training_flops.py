@@ -1,6 +1,5 @@
-"""Training FLOPs of methods (paper App. D, Tables 1 and 3): the cards
-(baselines/evaluation/method_cards.py) and the command line
-(baselines/analysis/training_flops.py)."""
+"""Tests for baselines/analysis/training_flops.py: Appendix D and Tables 1
+and 3 from the command line and `report`."""
 
 import json
 import pathlib
@@ -10,7 +9,6 @@ import sys
 import tensorflow as tf
 
 from baselines.analysis import training_flops
-from baselines.evaluation import method_cards
 from sparse_layers import flops
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -18,29 +16,6 @@ TOOL = 'baselines.analysis.training_flops'
 
 
 class TrainingFlopsTest(tf.test.TestCase):
-
-  def test_training_ratios_by_hand(self):
-    d, s = 100.0, 20.0
-    self.assertAllClose(flops.rigl_step_flops(d, s, 4), (3 * s * 4 + 2 * s + d)
-                        / 5)
-    rigl = (3 * s * 1000 + 2 * s + d) / 1001 / (3 * d)
-    kw = dict(dense_epochs=250, update_interval=1000)
-    ratio = method_cards.train_flops_ratio
-    self.assertAllClose(ratio('dense', d, s, ensemble_size=4, **kw), 4.0)
-    self.assertAllClose(ratio('static', d, s, ensemble_size=3, **kw), 0.6)
-    self.assertAllClose(ratio('dst_ensemble', d, s, ensemble_size=3, **kw),
-                        3 * rigl)
-    self.assertAllClose(ratio(
-        'edst', d, s, ensemble_size=3, exploration_epochs=150,
-        refinement_epochs=100, **kw), rigl * 450 / 250)
-    # LTR with pruning over all training: mean ratio 1 - 0.8 * 3/4 = 0.4.
-    self.assertAllClose(ratio(
-        'ltr', d, s, ensemble_size=3, ltr_prune_begin=0.0, ltr_prune_end=1.0,
-        ltr_rewind_fraction=0.05, **kw), 0.4 + 3 * 0.2 * 0.95, atol=1e-4)
-    with self.assertRaisesRegex(ValueError, 'method must be one of'):
-      ratio('mimo', d, s)
-    with self.assertRaisesRegex(ValueError, 'update_interval must be >= 1'):
-      flops.rigl_step_flops(d, s, 0)
 
   def test_paper_appendix_d_and_table_1(self):
     # WRN-28-10, ERK over all conv and dense kernels, CIFAR-100 classifier.

@@ -5,7 +5,7 @@ import os
 
 import tensorflow as tf
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from baselines.training import ticket_selection
 from sparse_layers import phases
 
@@ -26,7 +26,7 @@ class TicketSelectorTest(tf.test.TestCase):
   def _write(self, epoch):
     def write(path):
       os.makedirs(path)
-      with open(os.path.join(path, tickets.INFO_FILE), 'w') as f:
+      with open(os.path.join(path, ticket_store.INFO_FILE), 'w') as f:
         json.dump({'epoch': epoch}, f)
       self.written.append(epoch)
     return write
@@ -49,7 +49,7 @@ class TicketSelectorTest(tf.test.TestCase):
     selector.after_save()
     self.assertEqual(os.listdir(self.candidates), ['epoch_6'])
     selector.end_phase(phase, self._write(9))
-    info = tickets.load_info(tickets.ticket_dir(self.out, 0))
+    info = ticket_store.load_info(ticket_store.ticket_dir(self.out, 0))
     self.assertEqual(info['epoch'], 6)
     self.assertEqual(os.listdir(self.candidates), [])
     self.assertEqual(self.written, [5, 6])  # Moved, not written again.
@@ -64,8 +64,8 @@ class TicketSelectorTest(tf.test.TestCase):
                          self._write(3))
     self.assertEqual(self.written, [])
     selector.end_phase(phase, self._write(4))
-    self.assertEqual(
-        tickets.load_info(tickets.ticket_dir(self.out, 2))['epoch'], 4)
+    info = ticket_store.load_info(ticket_store.ticket_dir(self.out, 2))
+    self.assertEqual(info['epoch'], 4)
 
   def test_missing_candidate_is_an_error_and_bad_names_rejected(self):
     selector = self._selector()

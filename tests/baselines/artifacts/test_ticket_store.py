@@ -1,11 +1,11 @@
-"""Tests for baselines/artifacts/tickets.py: atomic writes, reads."""
+"""Tests for baselines/artifacts/ticket_store.py: atomic writes, reads."""
 
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from baselines.artifacts import tickets
+from baselines.artifacts import ticket_store
 from sparse_layers import models
 from sparse_layers import sparse_init
 from sparse_layers import tickets as ticket_files
@@ -24,23 +24,24 @@ class TicketsTest(tf.test.TestCase):
 
   def test_save_then_load_round_trip(self):
     out = self.get_temp_dir()
-    path = tickets.ticket_dir(out, 1)
+    path = ticket_store.ticket_dir(out, 1)
     self.assertEqual(path, os.path.join(out, 'tickets', 'ticket_1'))
-    self.assertFalse(tickets.is_complete(path))
+    self.assertFalse(ticket_store.is_complete(path))
     model = _model(1)
     probs = np.full((4, 10), 0.1, np.float32)
     labels = np.array([0, 1, 2, 3])
-    tickets.save(path, model, probs, labels, {'index': 1, 'sparsity': 0.8})
-    self.assertTrue(tickets.is_complete(path))
+    ticket_store.save(path, model, probs, labels, {'index': 1, 'sparsity': 0.8})
+    self.assertTrue(ticket_store.is_complete(path))
     self.assertEqual(sorted(os.listdir(path)), [
         'architecture.json', 'model.data-00000-of-00001', 'model.index',
         'predictions.npz', 'ticket.json'])  # No temporary left.
-    self.assertEqual(tickets.load_info(path), {'index': 1, 'sparsity': 0.8})
-    got_probs, got_labels = tickets.load_predictions(path)
+    self.assertEqual(ticket_store.load_info(path),
+                     {'index': 1, 'sparsity': 0.8})
+    got_probs, got_labels = ticket_store.load_predictions(path)
     self.assertAllEqual(got_probs, probs)
     self.assertAllEqual(got_labels, labels)
     restored = _model(2)
-    tickets.restore_model(path, restored)
+    ticket_store.restore_model(path, restored)
     # The library reads it too (export, load_ensemble).
     rebuilt = ticket_files.load(path)
     for a, b in zip(model.weights, rebuilt.weights):
@@ -50,7 +51,7 @@ class TicketsTest(tf.test.TestCase):
 
   def test_interrupted_write_leaves_no_ticket(self):
     out = self.get_temp_dir()
-    path = tickets.ticket_dir(out, 0)
+    path = ticket_store.ticket_dir(out, 0)
     model = _model(1)
 
     def fail():
@@ -61,24 +62,24 @@ class TicketsTest(tf.test.TestCase):
       ticket_files.write_dir(path, lambda d: ticket_files.write_model(
           d, model), lambda d: ticket_files.write_info(d, {}), fail)
     self.assertTrue(os.path.exists(os.path.join(path, 'model.index')))
-    self.assertFalse(tickets.is_complete(path))
-    self.assertEqual(tickets.run_tickets(out), [])
+    self.assertFalse(ticket_store.is_complete(path))
+    self.assertEqual(ticket_store.run_tickets(out), [])
     with self.assertRaisesRegex(ticket_files.TicketError, 'incomplete'):
       ticket_files.load(path)
     # The next write replaces it whole.
-    tickets.save(path, model, np.zeros((1, 10), np.float32), np.zeros(1),
+    ticket_store.save(path, model, np.zeros((1, 10), np.float32), np.zeros(1),
                  {'index': 0})
-    self.assertEqual(tickets.run_tickets(out), [path])
+    self.assertEqual(ticket_store.run_tickets(out), [path])
 
   def test_restore_errors_name_the_path(self):
     out = self.get_temp_dir()
     with self.assertRaisesRegex(ValueError, f'no checkpoint found at {out}'):
-      tickets.restore_model(out, _model(0))
+      ticket_store.restore_model(out, _model(0))
     dense = os.path.join(out, 'dense')
-    tickets.save_model(dense, _model(0, masked=False))
+    ticket_store.save_model(dense, _model(0, masked=False))
     # A masked model's masks are not in a dense checkpoint.
     with self.assertRaisesRegex(ValueError, 'does not match the model'):
-      tickets.restore_model(dense, _model(0))
+      ticket_store.restore_model(dense, _model(0))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,47 @@
+"""Tests for baselines/evaluation/method_cards.py: labels, training FLOPs."""
+
+import tensorflow as tf
+
+from baselines.evaluation import method_cards
+from sparse_layers import flops
+
+
+class MethodCardsTest(tf.test.TestCase):
+
+  def test_training_ratios_by_hand(self):
+    d, s = 100.0, 20.0
+    self.assertAllClose(flops.rigl_step_flops(d, s, 4), (3 * s * 4 + 2 * s + d)
+                        / 5)
+    rigl = (3 * s * 1000 + 2 * s + d) / 1001 / (3 * d)
+    kw = dict(dense_epochs=250, update_interval=1000)
+    ratio = method_cards.train_flops_ratio
+    self.assertAllClose(ratio('dense', d, s, ensemble_size=4, **kw), 4.0)
+    self.assertAllClose(ratio('static', d, s, ensemble_size=3, **kw), 0.6)
+    self.assertAllClose(ratio('dst_ensemble', d, s, ensemble_size=3, **kw),
+                        3 * rigl)
+    self.assertAllClose(ratio(
+        'edst', d, s, ensemble_size=3, exploration_epochs=150,
+        refinement_epochs=100, **kw), rigl * 450 / 250)
+    # LTR with pruning over all training: mean ratio 1 - 0.8 * 3/4 = 0.4.
+    self.assertAllClose(ratio(
+        'ltr', d, s, ensemble_size=3, ltr_prune_begin=0.0, ltr_prune_end=1.0,
+        ltr_rewind_fraction=0.05, **kw), 0.4 + 3 * 0.2 * 0.95, atol=1e-4)
+    with self.assertRaisesRegex(ValueError, 'method must be one of'):
+      ratio('mimo', d, s)
+    with self.assertRaisesRegex(ValueError, 'update_interval must be >= 1'):
+      flops.rigl_step_flops(d, s, 0)
+
+  def test_labels_and_forward_passes(self):
+    self.assertEqual(method_cards.label('edst', 3), 'EDST Ensemble')
+    self.assertEqual(method_cards.label('dense', 1), 'Dense')
+    self.assertEqual(method_cards.label('dense', 4), 'Dense Ensemble')
+    self.assertEqual(method_cards.label('mimo', 3), 'mimo')
+    self.assertFalse(method_cards.card('dense').sparse)
+    self.assertTrue(method_cards.card('static').sparse)
+    self.assertEqual([method_cards.forward_passes(m, 3)
+                      for m in ('edst', 'dst_ensemble', 'ltr', 'dense')],
+                     [1, 3, 4, 3])
+
+
+if __name__ == '__main__':
+  tf.test.main()
