@@ -15,25 +15,22 @@ method, result flags and seed are refused, naming both (a copied run would
 fake a second seed). Runs of different datasets go into different
 tables. A metric a run lacks shows as a dash, never as 0. Markdown shows
 accuracies in percent, as the paper; CSV and JSON hold the raw means and
-stds.
+stds. Training FLOPs are relative to one dense run of D epochs: a table's
+runs must share their stored D, or `--dense_epochs=D` rescales them.
 """
 
 import csv
-import glob
 import io
 import json
-import os
 import sys
-from typing import List
 
 from absl import app
 from absl import flags
 import numpy as np
-import tensorflow as tf
 
+from baselines.analysis import finished_runs
 from baselines.evaluation import method_cards
 from baselines.runtime import files
-from baselines.runtime import run_identity
 
 FLAGS = flags.FLAGS
 
@@ -65,87 +62,8 @@ _WHOLE_NUMBERS = ('passes',)
 OOD_METRICS = ('auroc', 'auprc')
 DASH = '—'
 
-class ReportError(ValueError):
-  """A run directory cannot be read, or runs cannot share a table."""
-
-
-def load_run(directory):
-  """metrics.json of a run directory.
-
-  Raises:
-    ReportError: naming the directory, if it has no readable metrics.json.
-  """
-  path = os.path.join(directory, 'metrics.json')
-  if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
-    raise ReportError(f'{directory}: no metrics.json (not a finished run '
-                      f'directory of these binaries).')
-  try:
-    run = files.read_json(path, 'Leave the directory out, or rerun its '
-                          'binary with the same flags to rewrite it.')
-  except files.FileError as e:
-    raise ReportError(str(e)) from e
-  if not isinstance(run.get('flags'), dict) or 'metrics' not in run:
-    raise ReportError(f'{path}: lacks "metrics" or a "flags" dict (written '
-                      f'by an older version?).')
-  run['directory'] = directory
-  return run
-
-
-def _canonical(directory):
-  """One name per directory: symlinks resolved (local), no trailing '/'."""
-  if '://' in directory:
-    return directory.rstrip('/')
-  return os.path.realpath(directory)
-
-
-def unique_directories(directories):
-  """`directories` without repeats (of the same canonical directory)."""
-  seen, unique = {}, []
-  for directory in directories:
-    key = _canonical(directory)
-    if key in seen:
-      print(f'note: {directory} is {seen[key]} again; counted once.',
-            file=sys.stderr)
-      continue
-    seen[key] = directory
-    unique.append(directory)
-  return unique
-
-
-def load_runs(directories):
-  """metrics.json of each distinct directory.
-
-  Raises:
-    ReportError: for an unreadable directory, or two directories of the same
-      method, result flags and seed (one is a copy of the other).
-  """
-  runs = [load_run(d) for d in unique_directories(directories)]
-  first_of = {}
-  for run in runs:
-    key = configuration(run, ignore=())
-    if key in first_of:
-      raise ReportError(
-          f'{first_of[key]["directory"]} and {run["directory"]} are runs of '
-          f'the same method ({run["method"]}), result flags and seed '
-          f'(--seed={run["flags"].get("seed")}): a copy or a rerun. '
-          f'Counting both would fake a second seed; pass one of them.')
-    first_of[key] = run
-  return runs
-
-
-def configuration(run, ignore=('seed',)):
-  """What identifies a row: the method and the result flags but `ignore`."""
-  return run['method'], json.dumps(
-      run_identity.stored_result_flags(run, ignore), sort_keys=True)
-
-
-def differing_flags(runs, ignore=()):
-  """Result flags (but `ignore`) whose values differ between the runs."""
-  flag_dicts = [run['flags'] for run in runs]
-  keys = set().union(*(run_identity.stored_result_flags(run, ignore)
-                       for run in runs))
-  return sorted(key for key in keys
-                if len({json.dumps(d.get(key)) for d in flag_dicts}) > 1)
+# What `build_tables` raises on runs it cannot read or put in one table.
+ReportError = finished_runs.ReportError
 
 
 def _ticket_dataset(run):
@@ -164,7 +82,7 @@ def group_runs(runs):
   for run in runs:
     dataset = run['flags'].get('dataset') or _ticket_dataset(run)
     groups = by_dataset.setdefault(dataset, {})
-    groups.setdefault(configuration(run), []).append(run)
+    groups.setdefault(finished_runs.configuration(run), []).append(run)
   return {d: list(groups.values()) for d, groups in sorted(by_dataset.items())}
 
 
@@ -183,7 +101,7 @@ def _differing_flags(groups):
   for group in groups:
     by_method.setdefault(group[0]['method'], []).append(group[0])
   return sorted({name for runs in by_method.values()
-                 for name in differing_flags(
+                 for name in finished_runs.differing_flags(
                      runs, ('seed', 'sparsity', 'ensemble_size'))})
 
 
@@ -196,14 +114,15 @@ def _method_label(run, differing):
 
 def _row_header(group, differing):
   """A row's label, M, S (None for dense: a dash, as in the paper), seed
-  count and directories."""
+  count, directories and D (of its training FLOPs, if known)."""
   first = group[0]
   return {'method': _method_label(first, differing),
           'm': first['flags'].get('ensemble_size', 1),
           's': (first['flags'].get('sparsity')
                 if _is_sparse(first['method']) else None),
           'seeds': len(group),
-          'directories': [r['directory'] for r in group]}
+          'directories': [r['directory'] for r in group],
+          'dense_epochs': (first.get('flops') or {}).get('dense_epochs')}
 
 
 def _is_sparse(method):
@@ -277,8 +196,12 @@ def _cell(stats, percent=False, whole=False):
 
 
 def markdown(dataset, rows, columns, percent_columns=()):
-  """One dataset's table as Markdown."""
-  header = ['Method', 'M', 'S'] + [HEADERS.get(c, c) for c in columns] + [
+  """One dataset's table as Markdown (the FLOPs header names D)."""
+  references = {row.get('dense_epochs') for row in rows}
+  headers = dict(HEADERS)
+  if len(references) == 1 and None not in references:
+    headers['flops'] = f'Training FLOPs (× dense, D = {references.pop()})'
+  header = ['Method', 'M', 'S'] + [headers.get(c, c) for c in columns] + [
       'seeds']
   lines = [f'### {dataset}', '',
            '| ' + ' | '.join(header) + ' |',
@@ -293,11 +216,51 @@ def markdown(dataset, rows, columns, percent_columns=()):
   return '\n'.join(lines)
 
 
-def build_tables(directories, ood=False, sort='method'):
-  """{dataset: (rows, columns, percent columns)} of the runs."""
-  runs = load_runs(directories)
+def with_dense_reference(runs, dense_epochs=None):
+  """`runs` (of one table) with one dense reference D for training FLOPs.
+
+  With `dense_epochs`, each stored ratio is rescaled to it (ratio × stored D
+  / D). Without, the runs must share one stored D: ratios against
+  different dense references are never averaged or set side by side.
+
+  Raises:
+    ReportError: naming the directories of each D, or a run whose D is
+      unknown when rescaling.
+  """
+  by_reference = {}
+  for run in runs:
+    stored = (run.get('flops') or {}).get('dense_epochs')
+    by_reference.setdefault(stored, []).append(run['directory'])
+  if dense_epochs is None:
+    if len(set(by_reference) - {None}) > 1:
+      raise ReportError(
+          'training FLOPs of these runs are relative to different dense '
+          'references: ' + '; '.join(
+              f'D = {d}: {", ".join(dirs)}'
+              for d, dirs in sorted(by_reference.items()) if d is not None)
+          + '. Pass --dense_epochs=D to rescale them to one D.')
+    return runs
+  if None in by_reference:
+    raise ReportError(f'{by_reference[None][0]}: its metrics.json does not '
+                      f'say which dense reference its training FLOPs are '
+                      f'relative to; leave out --dense_epochs.')
+  for run in runs:
+    flops = run['flops']
+    run['flops'] = {**flops, 'dense_epochs': dense_epochs,
+                    'train_flops_ratio': method_cards.rescaled_ratio(
+                        flops['train_flops_ratio'], flops['dense_epochs'],
+                        dense_epochs)}
+  return runs
+
+
+def build_tables(directories, ood=False, sort='method', dense_epochs=None):
+  """{dataset: (rows, columns, percent columns)} of the runs; training FLOPs
+  against one dense reference per table (`with_dense_reference`)."""
+  runs = finished_runs.load_runs(directories)
   tables = {}
   for dataset, groups in group_runs(runs).items():
+    with_dense_reference([run for group in groups for run in group],
+                         dense_epochs)
     if ood:
       rows, columns = ood_rows(groups)
       percent = ()
@@ -330,24 +293,12 @@ def write_json(path, tables):
   files.write_text(path, json.dumps(payload, indent=1, sort_keys=True))
 
 
-def expand(patterns: List[str]) -> List[str]:
-  """Directories from arguments, globs expanded (a bare glob that matches
-  nothing is an error)."""
-  directories = []
-  for pattern in patterns:
-    matches = (sorted(tf.io.gfile.glob(pattern))
-               if glob.has_magic(pattern) else [pattern])
-    if not matches:
-      raise ReportError(f'{pattern}: matches no directory.')
-    directories += matches
-  return directories
-
-
 def main(argv):
   if len(argv) < 2:
     raise app.UsageError('give one or more run directories (or globs).')
   try:
-    tables = build_tables(expand(argv[1:]), FLAGS.ood, FLAGS.sort)
+    tables = build_tables(finished_runs.expand(argv[1:]), FLAGS.ood,
+                          FLAGS.sort, FLAGS.dense_epochs)
   except ReportError as e:
     sys.exit(f'error: {e}')
   print('\n\n'.join(markdown(d, rows, columns, percent) for d, (
@@ -366,6 +317,11 @@ def define_flags():
   flags.DEFINE_enum('sort', 'method', SORT_KEYS,
                     'Column to sort rows by (numeric columns by their mean; '
                     'missing values last).')
+  flags.DEFINE_integer(
+      'dense_epochs', None,
+      'Rescale every training FLOPs ratio to one dense run of D epochs '
+      '(ratio × the run\'s D / D); default: each run\'s own D, which must '
+      'then be the same for all runs of a table.')
   flags.DEFINE_bool('ood', False,
                     'Tabulate OOD detection (AUROC, AUPRC per OOD set) '
                     'instead of Table 1.')

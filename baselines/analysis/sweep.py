@@ -16,8 +16,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from baselines.analysis import finished_runs
 from baselines.analysis import plots
-from baselines.analysis import report
 from baselines.evaluation import method_cards
 
 flags.DEFINE_enum('vary', 'sparsity', ['sparsity', 'ensemble_size'],
@@ -33,22 +33,24 @@ def sweep_points(runs, vary):
   """{value of `vary`: dict of ensemble / ticket accuracies, KL}, by value.
 
   Raises:
-    report.ReportError: if the runs differ in anything but `vary` and the
-      seed (naming two directories that differ), or have no `vary` flag.
+    finished_runs.ReportError: if the runs differ in anything but `vary`
+      and the seed (naming two directories that differ), or have no `vary`
+      flag.
   """
-  configurations = {report.configuration(r, ('seed', vary)) for r in runs}
+  ignore = ('seed', vary)
+  configurations = {finished_runs.configuration(r, ignore) for r in runs}
   if len(configurations) > 1:
     first = runs[0]
-    other = next(r for r in runs if report.configuration(
-        r, ('seed', vary)) != report.configuration(first, ('seed', vary)))
-    differ = report.differing_flags([first, other], ('seed', vary))
-    raise report.ReportError(
+    other = next(r for r in runs if finished_runs.configuration(r, ignore) !=
+                 finished_runs.configuration(first, ignore))
+    differ = finished_runs.differing_flags([first, other], ignore)
+    raise finished_runs.ReportError(
         f'{first["directory"]} and {other["directory"]} differ in more than '
         f'--{vary} and the seed: method or {differ}.')
   points = {}
   for run in runs:
     if vary not in run['flags']:
-      raise report.ReportError(f'{run["directory"]}: no --{vary} flag.')
+      raise finished_runs.ReportError(f'{run["directory"]}: no --{vary} flag.')
     point = points.setdefault(run['flags'][vary], {
         'ensemble': [], 'tickets': [], 'kl': []})
     point['ensemble'].append(run['metrics']['test/accuracy'])
@@ -85,14 +87,14 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('give two or more run directories (or globs).')
   try:
-    runs = report.load_runs(report.expand(argv[1:]))
+    runs = finished_runs.load_runs(finished_runs.expand(argv[1:]))
     if len({r['flags'].get('dataset') for r in runs}) > 1:
-      raise report.ReportError('the runs are of different datasets: ' +
+      raise finished_runs.ReportError('the runs are of different datasets: ' +
                                ', '.join(f'{r["directory"]}: '
                                          f'{r["flags"].get("dataset")}'
                                          for r in runs))
     points = sweep_points(runs, FLAGS.vary)
-  except report.ReportError as e:
+  except finished_runs.ReportError as e:
     sys.exit(f'error: {e}')
   names = sorted({method_cards.label(r['method']) for r in runs})
   draw(points, FLAGS.vary, names, FLAGS.output)

@@ -20,6 +20,10 @@ from sparse_layers import flops
 from sparse_layers import sparse_init
 
 
+# The data-set family of each --model (its dense reference).
+_FAMILY = {'wrn': 'cifar', 'resnet50': 'imagenet'}
+
+
 def report(model, sparsity, distribution='erk', erk_power_scale=1.0,
            first_layer='include', last_layer='include', method='rigl',
            **train_kwargs):
@@ -35,6 +39,7 @@ def report(model, sparsity, distribution='erk', erk_power_scale=1.0,
   ratio = method_cards.train_flops_ratio(
       method, result['dense_flops'], result['sparse_flops'], **train_kwargs)
   return {'method': method, **result, 'train_flops_ratio': ratio,
+          'dense_epochs': train_kwargs.get('dense_epochs', 250),
           'forward_passes': method_cards.forward_passes(
               method, train_kwargs.get('ensemble_size', 1))}
 
@@ -49,8 +54,10 @@ def format_report(result):
       f'dense inference FLOPs:  {result["dense_flops"]:.4e}',
       f'sparse inference FLOPs: {result["sparse_flops"]:.4e}',
       f'inference FLOPs ratio:  {result["flops_ratio"]:.4f}',
-      f'training FLOPs ({result["method"]}) vs one dense run: '
+      f'training FLOPs ({result["method"]}) vs one dense run of '
+      f'D = {result["dense_epochs"]} epochs: '
       f'{result["train_flops_ratio"]:.4f}x',
+      f'  (D: {method_cards.DENSE_REFERENCE_WHY})',
       f'forward passes: {result["forward_passes"]}',
   ]
   return '\n'.join(lines)
@@ -77,7 +84,9 @@ def define_flags():
   flags.DEFINE_integer('train_epochs', 250, 'Epochs per run (not EDST).')
   flags.DEFINE_integer('exploration_epochs', 150, 'EDST t_ex.')
   flags.DEFINE_integer('refinement_epochs', 100, 'EDST t_re.')
-  flags.DEFINE_integer('dense_epochs', 250, 'Epochs of the dense reference.')
+  flags.DEFINE_integer('dense_epochs', None,
+                       'D, the dense reference\'s epochs; default by --model: '
+                       + method_cards.DENSE_REFERENCE_WHY + '.')
   flags.DEFINE_integer('update_interval', 1000, 'ΔT in steps.')
   flags.DEFINE_float('ltr_rewind_fraction', 0.05, 'LTR rewind point.')
   flags.DEFINE_float('ltr_prune_begin', 0.05, 'GMP start (fraction).')
@@ -96,7 +105,9 @@ def main(argv):
         sparse_init.parse_layer_option(f.first_layer, '--first_layer'),
         sparse_init.parse_layer_option(f.last_layer, '--last_layer'),
         f.method,
-        dense_epochs=f.dense_epochs, train_epochs=f.train_epochs,
+        dense_epochs=(f.dense_epochs or
+                      method_cards.DENSE_REFERENCE_EPOCHS[_FAMILY[f.model]]),
+        train_epochs=f.train_epochs,
         ensemble_size=f.ensemble_size, update_interval=f.update_interval,
         exploration_epochs=f.exploration_epochs,
         refinement_epochs=f.refinement_epochs,

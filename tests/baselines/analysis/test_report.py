@@ -109,6 +109,37 @@ class ReportTest(tf.test.TestCase):
                      ['EDST Ensemble (growth=gradient)',
                       'EDST Ensemble (growth=random)'])
 
+  def test_flops_against_one_dense_reference_per_table(self):
+    root = self.get_temp_dir()
+    dirs = []
+    for seed, stored in ((0, 90), (1, 150)):
+      path = _write_run(root, f'imagenet_{seed}', seed=seed,
+                        dataset='imagenet2012')
+      with open(os.path.join(path, 'metrics.json')) as f:
+        payload = json.load(f)
+      payload['flops'] = {'train_flops_ratio': 0.78 * 90 / stored,
+                          'forward_passes': 1, 'dense_epochs': stored}
+      with open(os.path.join(path, 'metrics.json'), 'w') as f:
+        json.dump(payload, f)
+      dirs.append(path)
+    # Two references in one row: refused, naming both, unless rescaled.
+    with self.assertRaisesRegex(
+        report.ReportError, r'different dense references: D = 90: .*'
+        r'imagenet_0; D = 150: .*imagenet_1\. Pass --dense_epochs'):
+      report.build_tables(dirs)
+    (row,), columns, percent = report.build_tables(
+        dirs, dense_epochs=150)['imagenet2012']
+    self.assertEqual(row['seeds'], 2)
+    self.assertAllClose(row['flops']['mean'], 0.78 * 90 / 150)
+    self.assertEqual(row['flops']['std'], 0.0)
+    self.assertIn('Training FLOPs (× dense, D = 150)',
+                  report.markdown('imagenet2012', [row], columns, percent))
+    # A run that does not say its D cannot be rescaled.
+    old = _write_run(root, 'old', dataset='imagenet2012', seed=2)
+    with self.assertRaisesRegex(report.ReportError,
+                                'old: its metrics.json does not say'):
+      report.build_tables(dirs + [old], dense_epochs=150)
+
   def test_directory_without_metrics_is_named(self):
     empty = os.path.join(self.get_temp_dir(), 'empty')
     os.makedirs(empty)

@@ -74,6 +74,15 @@ class TrainingFlopsTest(tf.test.TestCase):
     self.assertAllClose(report['train_flops_ratio'],
                         report['flops_ratio'] * 170 / 90, rtol=1e-3)
 
+  def test_dense_reference_defaults_by_model_and_is_said(self):
+    result = subprocess.run(
+        [sys.executable, '-m', TOOL, '--model=wrn', '--depth=10',
+         '--width=1', '--sparsity=0.8', '--method=edst'],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    self.assertIn('vs one dense run of D = 250 epochs', result.stdout)
+    self.assertIn("D: the paper's reference, MIMO's training run",
+                  result.stdout)
+
   def test_command_line_rejects_bad_sparsity(self):
     result = subprocess.run(
         [sys.executable, '-m', TOOL, '--depth=10',

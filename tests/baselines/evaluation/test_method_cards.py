@@ -31,6 +31,26 @@ class MethodCardsTest(tf.test.TestCase):
     with self.assertRaisesRegex(ValueError, 'update_interval must be >= 1'):
       flops.rigl_step_flops(d, s, 0)
 
+  def test_table_3_against_mimos_150_dense_epochs(self):
+    # ResNet-50, ERK at S = 0.8: 0.4138 of the dense FLOPs (ours), RigL's
+    # published 0.42; ΔT = 4000. EDST M = 2 trains 30 + 2 x 70 = 170
+    # epochs, M = 4 310; the DST Ensemble M = 2, 2 x 200.
+    kw = dict(dense_epochs=method_cards.DENSE_REFERENCE_EPOCHS['imagenet'],
+              update_interval=4000)
+    self.assertEqual(kw['dense_epochs'], 150)
+    rows = (('edst', 2, {'exploration_epochs': 30, 'refinement_epochs': 70}),
+            ('edst', 4, {'exploration_epochs': 30, 'refinement_epochs': 70}),
+            ('dst_ensemble', 2, {'train_epochs': 200}))
+    for sparse, digits, expected in ((0.4138, 3, (0.469, 0.855, 1.104)),
+                                     (0.42, 2, (0.48, 0.87, 1.12))):
+      ratios = [method_cards.train_flops_ratio(m, 1.0, sparse,
+                                               ensemble_size=size, **kw,
+                                               **epochs)
+                for m, size, epochs in rows]
+      self.assertEqual(tuple(round(r, digits) for r in ratios), expected)
+    self.assertAllClose(method_cards.rescaled_ratio(0.78, 90, 150),
+                        0.78 * 90 / 150)
+
   def test_labels_and_forward_passes(self):
     self.assertEqual(method_cards.label('edst', 3), 'EDST Ensemble')
     self.assertEqual(method_cards.label('dense', 1), 'Dense')

@@ -34,6 +34,11 @@ class ImagenetFlagsTest(tf.test.TestCase):
                      (5e-5, 5, 200, ['27', '54', '81'], 0.1, 224, 50, 4000,
                       'cosine', 0.8))
 
+  def test_dense_reference_is_mimos_150_epochs(self):
+    # Table 3 normalises training FLOPs to MIMO's 150 ImageNet epochs.
+    flags.FLAGS(['prog'])
+    self.assertEqual(flags.FLAGS.dense_epochs, 150)
+
   def test_bfloat16_and_xla_default_on_with_a_tpu_only(self):
     f = flags.FLAGS
     f(['prog'])
