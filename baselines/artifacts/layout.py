@@ -5,7 +5,7 @@
       metrics.json               the end-of-run report
       summaries/                 TensorBoard: per epoch, member_j/, gmp/,
                                  ensemble/ (the final scalars, hparams)
-      tickets/ticket_j/          the tickets (`tickets`)
+      tickets/ticket_j/          the tickets (`ticket_store`)
       <run name>/                a run's checkpoints, preempted/ and
                                  candidates/ (run: EDST; member_j; gmp)
       trajectories/<run name>/   test predictions every N epochs
