@@ -36,12 +36,10 @@ def report(model, sparsity, distribution='erk', erk_power_scale=1.0,
   """
   result = flops.model_report(model, sparsity, distribution, erk_power_scale,
                               first_layer, last_layer)
-  ratio = method_cards.train_flops_ratio(
-      method, result['dense_flops'], result['sparse_flops'], **train_kwargs)
-  return {'method': method, **result, 'train_flops_ratio': ratio,
-          'dense_epochs': train_kwargs.get('dense_epochs', 250),
-          'forward_passes': method_cards.forward_passes(
-              method, train_kwargs.get('ensemble_size', 1))}
+  return {'method': method, **result,
+          **method_cards.training_figures(method, result['dense_flops'],
+                                          result['sparse_flops'],
+                                          **train_kwargs)}
 
 
 def format_report(result):

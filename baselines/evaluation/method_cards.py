@@ -144,13 +144,22 @@ def forward_passes(method, ensemble_size):
   return CARDS[method].forward_passes(ensemble_size)
 
 
+def training_figures(method, dense_flops, sparse_flops, *, dense_epochs=250,
+                     **plan):
+  """The method's training FLOPs ratio against `dense_epochs`, that D, and
+  its forward passes (`plan`: as `train_flops_ratio`'s)."""
+  return {'train_flops_ratio': train_flops_ratio(
+              method, dense_flops, sparse_flops, dense_epochs=dense_epochs,
+              **plan),
+          'dense_epochs': dense_epochs,
+          'forward_passes': forward_passes(method,
+                                           plan.get('ensemble_size', 1))}
+
+
 def totals(per_layer, method, **train_kwargs):
-  """Dense and sparse totals, their ratio, the method's training ratio and
-  forward passes, from `flops.layer_flops` output."""
+  """Dense and sparse totals, their ratio and `training_figures`, from
+  `flops.layer_flops` output."""
   figures = flops.totals(per_layer)
-  return {**figures,
-          'train_flops_ratio': train_flops_ratio(
-              method, figures['dense_flops'], figures['sparse_flops'],
-              **train_kwargs),
-          'forward_passes': forward_passes(
-              method, train_kwargs.get('ensemble_size', 1))}
+  return {**figures, **training_figures(method, figures['dense_flops'],
+                                        figures['sparse_flops'],
+                                        **train_kwargs)}

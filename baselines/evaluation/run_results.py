@@ -207,12 +207,11 @@ def flops_report(exp, model, method, ensemble_size, train_epochs,
   masked = {l.name: l for l in masked_layers.masked_layers(model)}
   densities = {name: float(masked[name].mask.numpy().mean())
                for name, _, _ in layers if name in masked}
-  figures = method_cards.totals(
+  return method_cards.totals(
       flops.layer_flops(layers, densities), method,
       dense_epochs=exp.dense_epochs, train_epochs=train_epochs,
       ensemble_size=ensemble_size,
       update_interval=exp.update_interval_steps, **ratio_kwargs)
-  return {**figures, 'dense_epochs': exp.dense_epochs}
 
 
 # Metrics shown against the hyper-parameters in TensorBoard's HParams tab.
