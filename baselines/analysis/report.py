@@ -5,6 +5,7 @@ r"""Results tables from run directories, in the layout of the paper's Table 1.
   python -m baselines.analysis.report RUN ... --csv=t.csv --json=t.json \
       --sort=acc
   python -m baselines.analysis.report RUN ... --ood  # AUROC / AUPRC per set
+  python -m baselines.analysis.report RUN ... --diversity  # Table 5
 
 Each run directory holds the `metrics.json` a binary wrote. Runs whose
 method and result-changing flags are equal but for `--seed` form one row:
@@ -45,6 +46,11 @@ COLUMNS = (
     ('flops', 'flops', 'train_flops_ratio', False),
     ('passes', 'flops', 'forward_passes', False),
 )
+# Table 5: the members' function diversity.
+DIVERSITY_COLUMNS = (
+    ('d_dis', 'metrics', 'test/diversity/disagreement', False),
+    ('d_kl', 'metrics', 'test/diversity/average_kl', False),
+)
 # Table 3 (ImageNet) adds ImageNet-A after the corrupted columns.
 IMAGENET_A_COLUMNS = (
     ('aacc', 'metrics', 'imagenet_a/accuracy', True),
@@ -52,10 +58,11 @@ IMAGENET_A_COLUMNS = (
     ('aece', 'metrics', 'imagenet_a/ece', False),
 )
 SORT_KEYS = ('method', 'm', 's', 'seeds') + tuple(
-    c[0] for c in COLUMNS + IMAGENET_A_COLUMNS)
+    c[0] for c in COLUMNS + IMAGENET_A_COLUMNS + DIVERSITY_COLUMNS)
 HEADERS = {'acc': 'Acc (%)', 'nll': 'NLL', 'ece': 'ECE', 'cacc': 'cAcc (%)',
            'cnll': 'cNLL', 'cece': 'cECE', 'aacc': 'aAcc (%)',
-           'anll': 'aNLL', 'aece': 'aECE',
+           'anll': 'aNLL', 'aece': 'aECE', 'd_dis': 'd_dis (↑)',
+           'd_kl': 'd_KL (↑)',
            'flops': 'Training FLOPs (× dense)',
            'passes': '# Forward passes'}
 _WHOLE_NUMBERS = ('passes',)
@@ -96,27 +103,38 @@ def _stats(values):
 
 
 def _differing_flags(groups):
-  """Flags (but M, S, seed) whose values differ between rows of a method."""
+  """Flags (but M, S, seed and those the label shows) whose values differ
+  between rows of a method."""
   by_method = {}
   for group in groups:
     by_method.setdefault(group[0]['method'], []).append(group[0])
-  return sorted({name for runs in by_method.values()
-                 for name in finished_runs.differing_flags(
-                     runs, ('seed', 'sparsity', 'ensemble_size'))})
+  shown = ('seed', 'sparsity', 'ensemble_size', 'parameter_exploration')
+  names = set()
+  for runs in by_method.values():
+    # Exploration flags are compared between runs that explore only.
+    names.update(finished_runs.differing_flags(
+        runs, shown + method_cards.EXPLORATION_FLAGS))
+    names.update(finished_runs.differing_flags(
+        [r for r in runs if r['flags'].get('parameter_exploration', True)],
+        shown))
+  return sorted(names)
 
 
-def _method_label(run, differing):
+def _method_label(run, differing, ablation=False):
+  """The card's label (Table 5's with `ablation`), then differing flags."""
   flag_values = run['flags']
-  name = method_cards.label(run['method'], flag_values.get('ensemble_size', 1))
+  name = method_cards.label(
+      run['method'], flag_values.get('ensemble_size', 1),
+      flag_values.get('parameter_exploration', True), ablation)
   extra = [f'{k}={flag_values[k]}' for k in differing if k in flag_values]
   return name + (f' ({", ".join(extra)})' if extra else '')
 
 
-def _row_header(group, differing):
+def _row_header(group, differing, ablation=False):
   """A row's label, M, S (None for dense: a dash, as in the paper), seed
   count, directories and D (of its training FLOPs, if known)."""
   first = group[0]
-  return {'method': _method_label(first, differing),
+  return {'method': _method_label(first, differing, ablation),
           'm': first['flags'].get('ensemble_size', 1),
           's': (first['flags'].get('sparsity')
                 if _is_sparse(first['method']) else None),
@@ -137,12 +155,13 @@ def table_columns(dataset):
   return COLUMNS[:6] + IMAGENET_A_COLUMNS + COLUMNS[6:]
 
 
-def table_rows(groups, columns=COLUMNS):
-  """Rows of one dataset's Table 1: label, M, S, seeds, {column: stats}."""
+def table_rows(groups, columns=COLUMNS, ablation=False):
+  """Rows of one dataset's Table 1 (or, with `ablation`, Table 5's labels):
+  label, M, S, seeds, {column: stats}."""
   differing = _differing_flags(groups)
   rows = []
   for group in groups:
-    row = _row_header(group, differing)
+    row = _row_header(group, differing, ablation)
     for name, section, key, _ in columns:
       mean, std, n = _stats([r.get(section, {}).get(key) for r in group])
       row[name] = {'mean': mean, 'std': std, 'n': n}
@@ -253,8 +272,10 @@ def with_dense_reference(runs, dense_epochs=None):
   return runs
 
 
-def build_tables(directories, ood=False, sort='method', dense_epochs=None):
-  """{dataset: (rows, columns, percent columns)} of the runs; training FLOPs
+def build_tables(directories, ood=False, sort='method', dense_epochs=None,
+                 diversity=False):
+  """{dataset: (rows, columns, percent columns)} of the runs: Table 1 (3 on
+  ImageNet), OOD (Tables 6, 7) or `diversity` (Table 5); training FLOPs
   against one dense reference per table (`with_dense_reference`)."""
   runs = finished_runs.load_runs(directories)
   tables = {}
@@ -264,6 +285,9 @@ def build_tables(directories, ood=False, sort='method', dense_epochs=None):
     if ood:
       rows, columns = ood_rows(groups)
       percent = ()
+    elif diversity:
+      rows = table_rows(groups, DIVERSITY_COLUMNS, ablation=True)
+      columns, percent = [c[0] for c in DIVERSITY_COLUMNS], ()
     else:
       spec = table_columns(dataset)
       rows = table_rows(groups, spec)
@@ -297,8 +321,10 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('give one or more run directories (or globs).')
   try:
+    if FLAGS.ood and FLAGS.diversity:
+      raise ReportError('--ood and --diversity are two tables; pick one.')
     tables = build_tables(finished_runs.expand(argv[1:]), FLAGS.ood,
-                          FLAGS.sort, FLAGS.dense_epochs)
+                          FLAGS.sort, FLAGS.dense_epochs, FLAGS.diversity)
   except ReportError as e:
     sys.exit(f'error: {e}')
   print('\n\n'.join(markdown(d, rows, columns, percent) for d, (
@@ -325,6 +351,11 @@ def define_flags():
   flags.DEFINE_bool('ood', False,
                     'Tabulate OOD detection (AUROC, AUPRC per OOD set) '
                     'instead of Table 1.')
+  flags.DEFINE_bool('diversity', False,
+                    "Tabulate Table 5 instead of Table 1: the members' "
+                    'prediction disagreement d_dis and mean pairwise KL '
+                    'd_KL; the Static Sparse Ensemble is labelled, as '
+                    'there, DST Ensemble (w/o Parameter Exploration).')
 
 
 if __name__ == '__main__':

@@ -1,10 +1,15 @@
 r"""Effect of sparsity S or ensemble size M (paper Figures 4 and 5).
 
-Reads run directories that share everything but --sparsity (or
+Reads runs of one method that share everything but --sparsity (or
 --ensemble_size) and the seed, and plots against S (or M): the ensemble's
 test accuracy, each run's individual tickets (mean with min-max bars),
 and, in a second panel, the tickets' mean pairwise KL divergence
 (test/diversity/average_kl). Seeds of one S (M) are averaged.
+
+Over M, runs may also differ in the flags M sets for their method
+(`method_cards.set_by_ensemble_size`): EDST's --refinement_epochs, since
+Figure 5 fixes EDST's total training time t_ex + M t_re (Section 5.5);
+runs of one M must agree on them.
 
   python -m baselines.analysis.sweep /tmp/edst_s* --vary=sparsity \
       --output=/tmp/edst_sparsity.png
@@ -33,31 +38,46 @@ def sweep_points(runs, vary):
   """{value of `vary`: dict of ensemble / ticket accuracies, KL}, by value.
 
   Raises:
-    finished_runs.ReportError: if the runs differ in anything but `vary`
-      and the seed (naming two directories that differ), or have no `vary`
-      flag.
+    finished_runs.ReportError: if the runs differ in anything but `vary`,
+      the flags it sets (over M) and the seed, or runs of one value differ
+      in those flags (naming two directories that differ), or have no
+      `vary` flag.
   """
-  ignore = ('seed', vary)
-  configurations = {finished_runs.configuration(r, ignore) for r in runs}
-  if len(configurations) > 1:
-    first = runs[0]
-    other = next(r for r in runs if finished_runs.configuration(r, ignore) !=
-                 finished_runs.configuration(first, ignore))
-    differ = finished_runs.differing_flags([first, other], ignore)
-    raise finished_runs.ReportError(
-        f'{first["directory"]} and {other["directory"]} differ in more than '
-        f'--{vary} and the seed: method or {differ}.')
+  follow = tuple(sorted({
+      f for r in runs for f in method_cards.set_by_ensemble_size(r['method'])
+  })) if vary == 'ensemble_size' else ()
+  _check_one_configuration(runs, ('seed', vary) + follow, ', '.join(
+      f'--{f}' for f in (vary,) + follow) + ' and the seed')
+  for value in sorted({r['flags'].get(vary) for r in runs}, key=str):
+    _check_one_configuration(
+        [r for r in runs if r['flags'].get(vary) == value], ('seed', vary),
+        f'the seed at one --{vary} ({value})')
   points = {}
   for run in runs:
     if vary not in run['flags']:
       raise finished_runs.ReportError(f'{run["directory"]}: no --{vary} flag.')
     point = points.setdefault(run['flags'][vary], {
-        'ensemble': [], 'tickets': [], 'kl': []})
+        'ensemble': [], 'tickets': [], 'kl': [],
+        'set': {f: run['flags'].get(f) for f in follow}})
     point['ensemble'].append(run['metrics']['test/accuracy'])
     point['tickets'] += [t['test/accuracy'] for t in run.get('tickets', [])]
     if 'test/diversity/average_kl' in run['metrics']:
       point['kl'].append(run['metrics']['test/diversity/average_kl'])
   return dict(sorted(points.items()))
+
+
+def _check_one_configuration(runs, ignore, allowed):
+  """Raises ReportError naming two of `runs` that differ in more than the
+  `ignore` flags (`allowed` says which, for the message)."""
+  first = runs[0]
+  key = finished_runs.configuration(first, ignore)
+  other = next((r for r in runs
+                if finished_runs.configuration(r, ignore) != key), None)
+  if other is not None:
+    differ = finished_runs.differing_flags([first, other], ignore)
+    raise finished_runs.ReportError(
+        f'{first["directory"]} and {other["directory"]} differ in more than '
+        f'{allowed}: method or {differ}.')
 
 
 def draw(points, vary, names, path):
@@ -96,12 +116,15 @@ def main(argv):
     points = sweep_points(runs, FLAGS.vary)
   except finished_runs.ReportError as e:
     sys.exit(f'error: {e}')
-  names = sorted({method_cards.label(r['method']) for r in runs})
+  names = sorted({method_cards.label(
+      r['method'], 1, r['flags'].get('parameter_exploration', True))
+      for r in runs})
   draw(points, FLAGS.vary, names, FLAGS.output)
   for value, point in points.items():
     tickets = np.mean(point['tickets']) if point['tickets'] else float('nan')
     print(f'{_SYMBOL[FLAGS.vary]} = {value}: ensemble '
-          f'{np.mean(point["ensemble"]):.4f}, tickets {tickets:.4f}')
+          f'{np.mean(point["ensemble"]):.4f}, tickets {tickets:.4f}'
+          + ''.join(f', --{k}={v}' for k, v in point['set'].items()))
 
 
 if __name__ == '__main__':

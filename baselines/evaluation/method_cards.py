@@ -17,7 +17,7 @@ ResNet-50 at 4.1 GFLOPs a forward pass, 3x for training, 1.28M images).
 """
 
 import dataclasses
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from sparse_layers import flops
 
@@ -47,6 +47,7 @@ class TrainingPlan:
   ltr_rewind_fraction: float = 0.05
   ltr_prune_begin: float = 0.05
   ltr_prune_end: float = 0.75
+  parameter_exploration: bool = True
 
   def step(self, rule):
     """FLOPs of one training step: 'dense', 'sparse' (static, SET: no
@@ -66,9 +67,12 @@ def _members(rule):
 
 def _edst(p):
   """One RigL run of t_ex + M t_re epochs (Algorithm 1); the M - 1
-  re-explorations add one dense gradient each, negligible and left out."""
-  return p.step('rigl') * (p.exploration_epochs +
-                           p.ensemble_size * p.refinement_epochs)
+  re-explorations add one dense gradient each, negligible and left out.
+  Without parameter exploration (Table 5) every step is a static sparse
+  one."""
+  rule = 'rigl' if p.parameter_exploration else 'sparse'
+  return p.step(rule) * (p.exploration_epochs +
+                         p.ensemble_size * p.refinement_epochs)
 
 
 def _ltr(p):
@@ -84,23 +88,34 @@ def _ltr(p):
 class MethodCard:
   """label: of its rows; ensemble_label: of its rows with M > 1, if other.
   training_flops: (TrainingPlan) -> FLOPs, None for an evaluation only.
-  forward_passes: (M) -> complete training runs."""
+  forward_passes: (M) -> complete training runs.
+  same_as_without_exploration: the method this one is when that one's masks
+    stay fixed (Table 5 labels it so).
+  set_by_ensemble_size: flags whose value follows M for this method (a
+    sweep over M lets them differ; Figure 5).
+  """
   name: str
   label: str
   sparse: bool
   training_flops: Optional[Callable[[TrainingPlan], float]]
   forward_passes: Callable[[int], int] = lambda m: m
   ensemble_label: Optional[str] = None
+  same_as_without_exploration: Optional[str] = None
+  set_by_ensemble_size: Tuple[str, ...] = ()
 
 
 CARDS = {card.name: card for card in (
     MethodCard('dense', 'Dense', False, _members('dense'),
                ensemble_label='Dense Ensemble'),
-    MethodCard('static', 'Static Sparse Ensemble', True, _members('sparse')),
+    MethodCard('static', 'Static Sparse Ensemble', True, _members('sparse'),
+               same_as_without_exploration='dst_ensemble'),
     MethodCard('rigl', 'RigL', True, _members('rigl')),
     MethodCard('set', 'SET', True, _members('sparse')),
     MethodCard('dst_ensemble', 'DST Ensemble', True, _members('rigl')),
-    MethodCard('edst', 'EDST Ensemble', True, _edst, lambda m: 1),
+    # Figure 5 fixes EDST's total t_ex + M t_re (Section 5.5), so t_re
+    # follows M (the authors' code: t_re = (epochs - t_ex) / M).
+    MethodCard('edst', 'EDST Ensemble', True, _edst, lambda m: 1,
+               set_by_ensemble_size=('refinement_epochs',)),
     MethodCard('ltr', 'LTR Ensemble', True, _ltr, lambda m: m + 1),
     MethodCard('ensemble', 'Ensemble (ensemble.py)', True, None),
 )}
@@ -112,14 +127,36 @@ def card(name):
   return CARDS.get(name)
 
 
-def label(name, ensemble_size=1):
-  """The label of a method's rows (its name if it has no card)."""
+WITHOUT_EXPLORATION = ' (w/o Parameter Exploration)'
+# Flags of parameter exploration, moot when the masks stay fixed.
+EXPLORATION_FLAGS = ('reexploration_fraction', 'growth', 'update_interval',
+                     'drop_fraction', 'drop_fraction_schedule')
+
+
+def label(name, ensemble_size=1, parameter_exploration=True,
+          ablation=False):
+  """The label of a method's rows (its name if it has no card).
+
+  Runs without parameter exploration (`--noparameter_exploration`) carry
+  Table 5's suffix; with `ablation` (Table 5's layout) a method that is
+  another one with fixed masks is labelled so (Static Sparse Ensemble:
+  'DST Ensemble (w/o Parameter Exploration)').
+  """
   found = CARDS.get(name)
   if found is None:
     return name
+  if ablation and found.same_as_without_exploration:
+    return label(found.same_as_without_exploration) + WITHOUT_EXPLORATION
+  text = found.label
   if ensemble_size > 1 and found.ensemble_label:
-    return found.ensemble_label
-  return found.label
+    text = found.ensemble_label
+  return text + ('' if parameter_exploration else WITHOUT_EXPLORATION)
+
+
+def set_by_ensemble_size(name):
+  """Flags whose value follows M for method `name` (none without a card)."""
+  found = CARDS.get(name)
+  return found.set_by_ensemble_size if found else ()
 
 
 def train_flops_ratio(method, dense_flops, sparse_flops, *, dense_epochs=250,

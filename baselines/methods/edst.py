@@ -16,6 +16,7 @@ from absl import app
 from absl import flags
 
 from baselines.artifacts import ticket_store
+from baselines.evaluation import method_cards
 from baselines.evaluation import run_results
 from baselines.methods import common_flags
 from baselines.methods import experiment
@@ -37,6 +38,12 @@ def define_flags(ensemble_size, exploration_epochs, refinement_epochs):
                        't_re: epochs per refinement.')
   flags.DEFINE_float('reexploration_fraction', 0.8,
                      'q: fraction re-explored after each ticket.')
+  flags.DEFINE_bool(
+      'parameter_exploration', True,
+      '--noparameter_exploration: the paper\'s ablation (Table 5), the '
+      'authors\' --fix: the initial masks stay fixed, with no drop and grow '
+      'while exploring and no re-exploration; the M tickets differ only in '
+      'their weights.')
   flags.register_validator('exploration_epochs', lambda v: v >= 0,
                            '--exploration_epochs must be >= 0.')
   flags.register_validator('refinement_epochs', lambda v: v >= 1,
@@ -61,6 +68,13 @@ def check_edst_flags(f):
         f'the paper\'s: the (batch-scaled) --base_learning_rate while '
         f'exploring, then the refinement pattern in each refinement (Section '
         f'3.3).')
+  if not f.parameter_exploration:
+    moot = [f'--{name}' for name in method_cards.EXPLORATION_FLAGS
+            if f[name].present]
+    if moot:
+      raise app.UsageError(
+          f'{", ".join(moot)}: no effect with --noparameter_exploration, '
+          f'which keeps the initial masks fixed; leave them out.')
   total = f.exploration_epochs + f.ensemble_size * f.refinement_epochs
   if f.train_epochs is not None and f.train_epochs != total:
     raise app.UsageError(
@@ -88,6 +102,8 @@ def run_edst(method, f, task=tasks.CIFAR):
     task: the data-set family.
   """
   total = check_edst_flags(f)
+  if not f.parameter_exploration:  # Masks drawn once (the static updater).
+    method = dataclasses.replace(method, masks='static')
   exp = experiment.from_flags(f, method, task=task)
   if RESTART_COSINE_AT_REEXPLORATION[task.name]:
     exp.sparsity = dataclasses.replace(
@@ -97,6 +113,8 @@ def run_edst(method, f, task=tasks.CIFAR):
   phases = phases_lib.edst_phases(f.exploration_epochs, f.refinement_epochs,
                                   f.ensemble_size, f.reexploration_fraction,
                                   REFINEMENT_LR[task.name])
+  if not f.parameter_exploration:
+    phases = [dataclasses.replace(p, reexplore_fraction=None) for p in phases]
   run = loop.Run(
       exp.config, exp.strategy, exp.model_fn(masked=True, seed=f.seed),
       phases, 'run',
@@ -113,7 +131,8 @@ def run_edst(method, f, task=tasks.CIFAR):
   flops = run_results.flops_report(
       exp, run.model, method.name, f.ensemble_size, total,
       exploration_epochs=f.exploration_epochs,
-      refinement_epochs=f.refinement_epochs)
+      refinement_epochs=f.refinement_epochs,
+      parameter_exploration=f.parameter_exploration)
   return run_results.report(exp, paths,
                             exp.model_fn(True, f.seed, draw_masks=False),
                             run.history, flops, step=total)

@@ -24,6 +24,14 @@ RUNS = {
     'edst_s09': ('edst', EDST + ['--seed=1', '--sparsity=0.9']),
     'dst': ('dst_ensemble', bt.SPARSE_FLAGS + [
         '--ensemble_size=2', '--train_epochs=2', '--trajectory_interval=1']),
+    # Figure 5: M = 1 at the same total t_ex + M t_re = 3 epochs.
+    'edst_m1': ('edst', bt.SPARSE_FLAGS + [
+        '--ensemble_size=1', '--exploration_epochs=1',
+        '--refinement_epochs=2', '--seed=1']),
+    # Table 5: EDST without parameter exploration.
+    'edst_fixed': ('edst', bt.TINY_FLAGS + [
+        '--noparameter_exploration', '--ensemble_size=2',
+        '--exploration_epochs=1', '--refinement_epochs=1', '--seed=1']),
 }
 
 
@@ -66,7 +74,7 @@ class AnalysisToolsTest(tf.test.TestCase):
   def test_report_groups_seeds_and_equals_metrics_json(self):
     table = os.path.join(self.root, 'table.json')
     result = bt.check(bt.run('baselines.analysis.report', [
-        os.path.join(self.root, 'edst_*'), self.dirs['dst'],
+        os.path.join(self.root, 'edst_s*'), self.dirs['dst'],
         f'--json={table}', '--sort=s'], mock=False))
     rows = bt.load_json(table)['cifar10']
     self.assertEqual([(r['method'], r['s'], r['seeds']) for r in rows],
@@ -155,6 +163,68 @@ class AnalysisToolsTest(tf.test.TestCase):
         f'--output={png}.x'], mock=False)
     self.assertNotEqual(mixed.returncode, 0)
     self.assertIn('differ in more than --sparsity and the seed', mixed.stderr)
+
+  def test_sweep_over_ensemble_size_lets_edsts_refinement_follow_m(self):
+    png = os.path.join(self.root, 'sweep_m.png')
+    result = bt.check(bt.run('baselines.analysis.sweep', [
+        self.dirs['edst_seed1'], self.dirs['edst_seed2'],
+        self.dirs['edst_m1'], '--vary=ensemble_size', f'--output={png}'],
+                             mock=False))
+    m1 = self._metrics('edst_m1')['metrics']['test/accuracy']
+    self.assertIn(f'M = 1: ensemble {m1:.4f}, tickets {m1:.4f}, '
+                  '--refinement_epochs=2', result.stdout)
+    both = np.mean([self._metrics(n)['metrics']['test/accuracy']
+                    for n in ('edst_seed1', 'edst_seed2')])
+    self.assertIn(f'M = 2: ensemble {both:.4f}', result.stdout)
+    self.assertTrue(_image_is_drawn(png))
+    # Runs of one M must agree on t_re: a copy of seed 2 with another t_re.
+    other = os.path.join(self.root, 'edst_m2_tre2')
+    os.makedirs(other, exist_ok=True)
+    payload = self._metrics('edst_seed2')
+    payload['flags'].update(seed=3, refinement_epochs=2)
+    with open(os.path.join(other, 'metrics.json'), 'w') as f:
+      json.dump(payload, f)
+    mixed = bt.run('baselines.analysis.sweep', [
+        self.dirs['edst_seed1'], other, self.dirs['edst_m1'],
+        '--vary=ensemble_size', f'--output={png}.x'], mock=False)
+    self.assertNotEqual(mixed.returncode, 0)
+    self.assertIn("differ in more than the seed at one --ensemble_size (2): "
+                  "method or ['refinement_epochs']", mixed.stderr)
+    # Over S, t_re may not differ.
+    mixed = bt.run('baselines.analysis.sweep', [
+        self.dirs['edst_seed1'], self.dirs['edst_m1'], '--vary=sparsity',
+        f'--output={png}.y'], mock=False)
+    self.assertIn('differ in more than --sparsity and the seed', mixed.stderr)
+
+  def test_edst_without_parameter_exploration_keeps_its_first_masks(self):
+    first = bt.initial_masks(seed=1)
+    for j in range(2):
+      self.assertEqual(bt.ticket_masks(os.path.join(
+          self.dirs['edst_fixed'], 'tickets', f'ticket_{j}')), first)
+    metrics = self._metrics('edst_fixed')
+    self.assertFalse(metrics['flags']['parameter_exploration'])
+    # Static sparse steps: S = 0.8's sparse/dense FLOPs, over 3 of D = 250.
+    flops = metrics['flops']
+    self.assertAllClose(flops['train_flops_ratio'],
+                        flops['sparse_flops'] / flops['dense_flops'] * 3 / 250)
+    table = os.path.join(self.root, 'table5.json')
+    result = bt.check(bt.run('baselines.analysis.report', [
+        self.dirs['edst_fixed'], self.dirs['edst_seed1'], '--diversity',
+        f'--json={table}'], mock=False))
+    self.assertIn('| EDST Ensemble (w/o Parameter Exploration) | 2 | 0.8 |',
+                  result.stdout)
+    rows = {r['method']: r for r in bt.load_json(table)['cifar10']}
+    self.assertAllClose(
+        rows['EDST Ensemble (w/o Parameter Exploration)']['d_dis']['mean'],
+        metrics['metrics']['test/diversity/disagreement'])
+    # Flags of the exploration it turns off are refused before training.
+    refused = bt.run('baselines.cifar.edst', bt.TINY_FLAGS + [
+        '--noparameter_exploration', '--reexploration_fraction=0.5',
+        f'--output_dir={self.root}/refused'])
+    self.assertNotEqual(refused.returncode, 0)
+    self.assertIn('--reexploration_fraction: no effect with '
+                  '--noparameter_exploration', refused.stderr)
+    self.assertFalse(os.path.exists(f'{self.root}/refused'))
 
   def test_bad_input_names_the_directory(self):
     empty = os.path.join(self.root, 'not_a_run')

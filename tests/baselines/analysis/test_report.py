@@ -109,6 +109,43 @@ class ReportTest(tf.test.TestCase):
                      ['EDST Ensemble (growth=gradient)',
                       'EDST Ensemble (growth=random)'])
 
+  def test_table_5_diversity_and_its_labels(self):
+    root = self.get_temp_dir()
+    rows = {}
+    for name, method, flags, values in (
+        ('edst_0', 'edst', {}, (0.03, 0.07)),
+        ('edst_1', 'edst', {}, (0.04, 0.08)),
+        ('edst_fixed', 'edst', {'parameter_exploration': False},
+         (0.017, 0.042)),
+        ('static', 'static', {}, (0.02, 0.051))):
+      path = _write_run(root, name, method=method, seed=int(name[-1] == '1'),
+                        **flags)
+      with open(os.path.join(path, 'metrics.json')) as f:
+        payload = json.load(f)
+      payload['metrics']['test/diversity/disagreement'] = values[0]
+      payload['metrics']['test/diversity/average_kl'] = values[1]
+      with open(os.path.join(path, 'metrics.json'), 'w') as f:
+        json.dump(payload, f)
+      rows[name] = path
+    table, columns, percent = report.build_tables(
+        list(rows.values()), diversity=True)['cifar10']
+    self.assertEqual(columns, ['d_dis', 'd_kl'])
+    by_label = {r['method']: r for r in table}
+    self.assertEqual(sorted(by_label), [
+        'DST Ensemble (w/o Parameter Exploration)', 'EDST Ensemble',
+        'EDST Ensemble (w/o Parameter Exploration)'])
+    edst = by_label['EDST Ensemble']
+    self.assertEqual(edst['seeds'], 2)
+    self.assertAllClose(edst['d_dis']['mean'], 0.035)
+    self.assertAllClose(edst['d_kl']['std'], np.std([0.07, 0.08], ddof=1))
+    text = report.markdown('cifar10', table, columns, percent)
+    self.assertIn('| EDST Ensemble (w/o Parameter Exploration) | 3 | 0.8 | '
+                  '0.017 | 0.042 | 1 |', text)
+    # Table 1 keeps the static ensemble's own name.
+    self.assertIn('Static Sparse Ensemble', [
+        r['method'] for r in report.build_tables(
+            list(rows.values()))['cifar10'][0]])
+
   def test_flops_against_one_dense_reference_per_table(self):
     root = self.get_temp_dir()
     dirs = []

@@ -22,6 +22,11 @@ class MethodCardsTest(tf.test.TestCase):
     self.assertAllClose(ratio(
         'edst', d, s, ensemble_size=3, exploration_epochs=150,
         refinement_epochs=100, **kw), rigl * 450 / 250)
+    # Table 5's EDST without parameter exploration: static sparse steps.
+    self.assertAllClose(ratio(
+        'edst', d, s, ensemble_size=3, exploration_epochs=150,
+        refinement_epochs=100, parameter_exploration=False, **kw),
+                        0.2 * 450 / 250)
     # LTR with pruning over all training: mean ratio 1 - 0.8 * 3/4 = 0.4.
     self.assertAllClose(ratio(
         'ltr', d, s, ensemble_size=3, ltr_prune_begin=0.0, ltr_prune_end=1.0,
@@ -56,6 +61,18 @@ class MethodCardsTest(tf.test.TestCase):
     self.assertEqual(method_cards.label('dense', 1), 'Dense')
     self.assertEqual(method_cards.label('dense', 4), 'Dense Ensemble')
     self.assertEqual(method_cards.label('mimo', 3), 'mimo')
+    # Table 5's labels.
+    self.assertEqual(method_cards.label('edst', 3, False),
+                     'EDST Ensemble (w/o Parameter Exploration)')
+    self.assertEqual(method_cards.label('static', 3),
+                     'Static Sparse Ensemble')
+    self.assertEqual(method_cards.label('static', 3, ablation=True),
+                     'DST Ensemble (w/o Parameter Exploration)')
+    self.assertEqual(method_cards.label('edst', 3, ablation=True),
+                     'EDST Ensemble')
+    self.assertEqual(method_cards.set_by_ensemble_size('edst'),
+                     ('refinement_epochs',))
+    self.assertEqual(method_cards.set_by_ensemble_size('dst_ensemble'), ())
     self.assertFalse(method_cards.card('dense').sparse)
     self.assertTrue(method_cards.card('static').sparse)
     self.assertEqual([method_cards.forward_passes(m, 3)
