@@ -9,7 +9,7 @@ before any training starts.
 
 import dataclasses
 import socket
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import requests
@@ -31,6 +31,8 @@ class Split:
   source: what the data are, not only where (`identity`): an npz file's
     path, size and sha256; a TFDS builder's name, version and split.
   offset: the split's first example in its source (`skip`).
+  classes: the classes its labels come from, if a subset of the model's
+    (ImageNet-A's 200): evaluation scores their logits alone.
   """
   name: str
   dataset: tf.data.Dataset  # Of (image, int64 label).
@@ -38,12 +40,27 @@ class Split:
   shuffle_buffer: Optional[int] = None
   source: Optional[dict] = None
   offset: int = 0
+  classes: Optional[Tuple[int, ...]] = None
 
   def identity(self):
     """{'source': ..., 'examples': [first, end)}: recorded in run.json, so
     a restart on other data is refused (`run_identity`)."""
     return {'source': self.source,
             'examples': [self.offset, self.offset + self.num_examples]}
+
+
+@dataclasses.dataclass(frozen=True)
+class CorruptionBenchmark:
+  """How a corrupted test set is summarised (`evaluate.corrupted_metrics`).
+
+  held_out: corruptions reported apart (test/*_mean_held_out), never in
+    the means over corruptions.
+  reference_errors: corruption -> a reference model's error averaged over
+    severities, which normalises the corruption errors (ImageNet-C's mCE:
+    AlexNet's); None: no corruption errors.
+  """
+  held_out: Tuple[str, ...] = ()
+  reference_errors: Optional[Dict[str, float]] = None
 
 
 # Where TFDS downloads each dataset from (its builders' URLs).

@@ -18,6 +18,7 @@ import tensorflow as tf
 from baselines.data import pipeline
 from baselines.evaluation import metrics
 from baselines.runtime import devices
+from sparse_layers.keras_alias import keras
 
 _SUM = tf.distribute.ReduceOp.SUM
 
@@ -63,6 +64,25 @@ def _first_argmax(probs):
   best = tf.reduce_max(probs, axis=-1, keepdims=True)
   return tf.reduce_min(tf.where(probs == best, tf.range(num_classes),
                                 num_classes), axis=-1)
+
+
+class KeepClasses(keras.layers.Layer):
+  """Logits of the classes outside `classes` set to -inf, so a softmax after
+  it is the softmax over `classes`' logits alone (0 elsewhere): the
+  ImageNet-A protocol of scoring its 200 classes, labels kept in the
+  model's class space."""
+
+  def __init__(self, classes, **kwargs):
+    super().__init__(dtype='float32', **kwargs)
+    self.classes = tuple(int(c) for c in classes)
+
+  def call(self, logits):
+    keep = np.zeros(logits.shape[-1], bool)
+    keep[list(self.classes)] = True
+    return tf.where(keep, logits, -np.inf)
+
+  def get_config(self):
+    return {**super().get_config(), 'classes': self.classes}
 
 
 class Evaluator:
@@ -228,34 +248,71 @@ def ensemble_metrics(member_probs, labels, num_bins=15):
   return result
 
 
-def corrupted_metrics(metrics_fn, corrupted_splits):
-  """CIFAR-10-C metrics: per (corruption, intensity), per intensity, overall.
+def corrupted_metrics(metrics_fn, corrupted_splits, benchmark=None):
+  """Corrupted-data metrics with UB's keys (`aggregate_corrupt_metrics`).
 
   Args:
     metrics_fn: split -> {'negative_log_likelihood', 'accuracy', 'ece'}, e.g.
       `Evaluator.metrics` of a model or of an ensemble's mean.
     corrupted_splits: dict (corruption, intensity) -> `pipeline.Split`.
+    benchmark: `pipeline.CorruptionBenchmark` (ImageNet-C's held-out
+      corruptions and AlexNet errors); None: every corruption in the means.
 
   Returns:
-    dict with test/{nll,accuracy,ece}_{corruption}_{intensity},
-    test/{...}_mean_{intensity} and test/{...}_mean_corrupted.
+    dict with test/{nll,accuracy,ece}_{corruption}_{intensity}; the means
+    over the corruptions not held out: test/{...}_mean_{intensity} and
+    test/{...}_mean_corrupted (their mean over intensities); of those held
+    out, test/{...}_mean_held_out; with reference errors,
+    test/corruption_error_{corruption} and test/mCE (percent).
   """
   short = {'negative_log_likelihood': 'nll', 'accuracy': 'accuracy',
            'ece': 'ece'}
-  result = {}
-  by_intensity = {}
+  held_out = set(benchmark.held_out) if benchmark else set()
+  result, values = {}, {}
   for (corruption, intensity), split in sorted(corrupted_splits.items()):
     for key, value in metrics_fn(split).items():
       result[f'test/{short[key]}_{corruption}_{intensity}'] = value
-      by_intensity.setdefault((short[key], intensity), []).append(value)
+      values[(short[key], corruption, intensity)] = value
   for name in short.values():
-    means = []
-    for intensity in sorted({i for (n, i) in by_intensity if n == name}):
-      mean = float(np.mean(by_intensity[(name, intensity)]))
-      result[f'test/{name}_mean_{intensity}'] = mean
-      means.append(mean)
-    if means:
-      result[f'test/{name}_mean_corrupted'] = float(np.mean(means))
+    by_intensity = {}
+    for (n, corruption, intensity), value in values.items():
+      if n == name and corruption not in held_out:
+        by_intensity.setdefault(intensity, []).append(value)
+    for intensity, group in sorted(by_intensity.items()):
+      result[f'test/{name}_mean_{intensity}'] = float(np.mean(group))
+    if by_intensity:
+      result[f'test/{name}_mean_corrupted'] = float(np.mean(
+          [np.mean(g) for g in by_intensity.values()]))
+    apart = [v for (n, c, _), v in values.items() if n == name and
+             c in held_out]
+    if apart:
+      result[f'test/{name}_mean_held_out'] = float(np.mean(apart))
+  if benchmark and benchmark.reference_errors:
+    result.update(corruption_errors(values, benchmark.reference_errors))
+  return result
+
+
+def corruption_errors(values, reference_errors):
+  """test/corruption_error_{c} = 100 * E_c / E_c^AlexNet and test/mCE, their
+  mean (Hendrycks & Dietterich 2019; UB's `aggregate_corrupt_metrics`): E_c
+  the top-1 error averaged over c's intensities. Empty unless every
+  corruption of `reference_errors` has all the intensities of the first.
+
+  Args:
+    values: (metric, corruption, intensity) -> value; metric 'accuracy'.
+    reference_errors: corruption -> the reference model's mean error.
+  """
+  accuracy = {(c, i): v for (n, c, i), v in values.items() if n == 'accuracy'}
+  intensities = sorted({i for _, i in accuracy})
+  if not intensities or any((c, i) not in accuracy for c in reference_errors
+                            for i in intensities):
+    return {}
+  result = {}
+  for corruption, reference in reference_errors.items():
+    error = np.mean([1.0 - accuracy[(corruption, i)] for i in intensities])
+    result[f'test/corruption_error_{corruption}'] = float(
+        100.0 * error / reference)
+  result['test/mCE'] = float(np.mean(list(result.values())))
   return result
 
 

@@ -123,12 +123,16 @@ def evaluate_ensemble(exp, member_probs, labels, members_fn):
                                       exp.config.num_bins)
   if not (exp.corrupted_splits or exp.ood_splits or exp.extra_test_splits):
     return results
-  evaluator = ensemble_evaluator(exp, members_fn())
+  members = members_fn()
+  evaluator = ensemble_evaluator(exp, members)
   for name, split in exp.extra_test_splits.items():
-    results.update(evaluate.prefixed(evaluator.metrics(split), f'{name}/'))
+    scorer = (evaluator if split.classes is None else
+              ensemble_evaluator(exp, members, split.classes))
+    results.update(evaluate.prefixed(scorer.metrics(split), f'{name}/'))
   if exp.corrupted_splits:
-    results.update(evaluate.corrupted_metrics(evaluator.metrics,
-                                              exp.corrupted_splits))
+    results.update(evaluate.corrupted_metrics(
+        evaluator.metrics, exp.corrupted_splits,
+        exp.config.corruption_benchmark))
   if exp.ood_splits:
     ood_probs = {name: evaluator.predictions(split)[0]
                  for name, split in exp.ood_splits.items()}
@@ -187,11 +191,14 @@ def member_evaluator(exp, model):
                             exp.config.jit_compile)
 
 
-def ensemble_evaluator(exp, members):
-  """An `evaluate.Evaluator` of the members' mean probabilities."""
+def ensemble_evaluator(exp, members, classes=None):
+  """An `evaluate.Evaluator` of the members' mean probabilities; with
+  `classes`, each member's softmax is over those classes' logits alone."""
   with exp.strategy.scope():
     model = ensemble_lib.ensemble_model(
-        [keras.Model(m.inputs, m.outputs, name=f'member_{i}')
+        [keras.Model(m.inputs, m.outputs if classes is None else
+                     evaluate.KeepClasses(classes)(m.outputs[0]),
+                     name=f'member_{i}')
          for i, m in enumerate(members)])
   return evaluate.Evaluator(model, exp.strategy,
                             exp.config.global_batch_size,

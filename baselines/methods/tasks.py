@@ -27,6 +27,9 @@ class Splits:
 
   extra_test: further test sets evaluated like the test set at the end,
     keyed `{name}/accuracy` etc. (ImageNet-A).
+  corruption_benchmark: how `corrupted` is summarised
+    (`pipeline.CorruptionBenchmark`; ImageNet-C's); None: every corruption
+    in the means.
   """
   train: Optional[pipeline.Split]
   validation: Optional[pipeline.Split]
@@ -35,6 +38,7 @@ class Splits:
   corrupted: Dict[Tuple[str, int], pipeline.Split]
   extra_test: Dict[str, pipeline.Split] = dataclasses.field(
       default_factory=dict)
+  corruption_benchmark: Optional[pipeline.CorruptionBenchmark] = None
 
   def identity(self):
     """{split name: `pipeline.Split.identity()`} of the splits that change a
@@ -239,7 +243,8 @@ class ImagenetTask:
     if f.eval_on_imagenet_a:
       extra[imagenet.IMAGENET_A] = pipeline.take(
           imagenet.load_imagenet_a(f.data_dir), f.test_examples)
-    return Splits(train, validation, test, {}, corrupted, extra)
+    return Splits(train, validation, test, {}, corrupted, extra,
+                  imagenet.IMAGENET_C)
 
 
 def _hold_out(train, train_proportion):

@@ -61,7 +61,8 @@ class EpochEvaluator:
     if (interval > 0 and config.corrupted_splits and
         self._progress.completed_epochs % interval == 0):
       results.update(evaluate.corrupted_metrics(
-          self._evaluator.metrics, config.corrupted_splits))
+          self._evaluator.metrics, config.corrupted_splits,
+          config.corruption_benchmark))
     if config.validation_split is not None:
       results.update(evaluate.prefixed(
           self._evaluator.metrics(config.validation_split), 'validation/'))

@@ -54,6 +54,8 @@ class RunConfig:
   validation_split: evaluated every epoch when given (`validation/*`).
   corrupted_splits: (corruption, severity) -> Split, evaluated every
     `corruptions_interval` epochs (UB's corrupted keys; -1: never).
+  corruption_benchmark: how they are summarised
+    (`pipeline.CorruptionBenchmark`); None: every corruption in the means.
   trajectory_interval: every this many epochs the test probabilities are
     saved (`save_trajectory_point`); -1: never.
   momentum_style: of SGD's momentum, one of `optimizers.MOMENTUM_STYLES`.
@@ -85,6 +87,7 @@ class RunConfig:
   ticket_selection: str = 'end_of_phase'
   corrupted_splits: Dict[Tuple[str, int], pipeline.Split] = dataclasses.field(
       default_factory=dict)
+  corruption_benchmark: Optional[pipeline.CorruptionBenchmark] = None
   corruptions_interval: int = -1
   trajectory_interval: int = -1
   write_dir: Optional[str] = None

@@ -2,6 +2,7 @@
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from baselines.data import imagenet
 from baselines.data import pipeline
@@ -64,8 +65,29 @@ class LoadingTest(tf.test.TestCase):
                                 'imagenet2012'):
       imagenet.load_train_test(self.get_temp_dir())
 
-  def test_nineteen_corruptions(self):
-    self.assertLen(set(imagenet.CORRUPTIONS), 19)
+  def test_ubs_fifteen_corruptions_four_held_out_and_alexnet_errors(self):
+    self.assertLen(set(imagenet.CORRUPTIONS), 15)
+    self.assertEqual(imagenet.HELD_OUT_CORRUPTIONS, (
+        'gaussian_blur', 'saturate', 'spatter', 'speckle_noise'))
+    self.assertEmpty(set(imagenet.CORRUPTIONS) &
+                     set(imagenet.HELD_OUT_CORRUPTIONS))
+    self.assertEqual(list(imagenet.ALEXNET_ERRORS), list(imagenet.CORRUPTIONS))
+    # Hendrycks & Dietterich's AlexNet errors (%), to their printed digit.
+    self.assertEqual([round(100 * e, 1) for e in
+                      imagenet.ALEXNET_ERRORS.values()],
+                     [88.6, 89.4, 92.3, 82.0, 82.6, 78.6, 79.8, 86.7, 82.7,
+                      81.9, 56.5, 85.3, 64.6, 71.8, 60.7])
+    self.assertEqual(imagenet.IMAGENET_C.held_out,
+                     imagenet.HELD_OUT_CORRUPTIONS)
+
+  def test_imagenet_a_is_scored_over_its_200_classes(self):
+    classes = imagenet.IMAGENET_A_CLASSES
+    self.assertLen(set(classes), 200)
+    self.assertEqual(list(classes), sorted(classes))
+    self.assertEqual((classes[0], classes[-1]), (6, 988))
+    with tfds.testing.mock_data(num_examples=3):
+      split = imagenet.load_imagenet_a()
+    self.assertEqual(split.classes, classes)
 
 
 if __name__ == '__main__':

@@ -100,6 +100,59 @@ class EvaluatorTest(tf.test.TestCase):
     self.assertAllClose(result['test/accuracy_mean_2'], 0.8)
     self.assertAllClose(result['test/accuracy_mean_corrupted'], 0.55)
     self.assertEqual(result['test/accuracy_b_2'], 1.0)
+    self.assertNotIn('test/mCE', result)
+
+  def test_held_out_corruptions_apart_and_mce_against_reference_errors(self):
+    # a, b: the benchmark's; h: held out. Accuracies by hand:
+    values = {('a', 1): 0.5, ('a', 2): 0.3, ('b', 1): 0.8, ('b', 2): 0.6,
+              ('h', 1): 0.1, ('h', 2): 0.0}
+    splits = {key: pipeline.Split(f'{key[0]}_{key[1]}', None, 1)
+              for key in values}
+    accuracy = {f'{c}_{s}': value for (c, s), value in values.items()}
+    benchmark = pipeline.CorruptionBenchmark(
+        held_out=('h',), reference_errors={'a': 0.8, 'b': 0.5})
+    result = evaluate.corrupted_metrics(
+        lambda split: {'accuracy': accuracy[split.name]}, splits, benchmark)
+    self.assertAllClose(result['test/accuracy_mean_1'], 0.65)
+    self.assertAllClose(result['test/accuracy_mean_2'], 0.45)
+    self.assertAllClose(result['test/accuracy_mean_corrupted'], 0.55)
+    self.assertAllClose(result['test/accuracy_mean_held_out'], 0.05)
+    self.assertEqual(result['test/accuracy_h_2'], 0.0)
+    # a: error (0.5 + 0.7) / 2 = 0.6, / 0.8 = 75 %; b: 0.3 / 0.5 = 60 %.
+    self.assertAllClose(result['test/corruption_error_a'], 75.0)
+    self.assertAllClose(result['test/corruption_error_b'], 60.0)
+    self.assertAllClose(result['test/mCE'], 67.5)
+    self.assertNotIn('test/corruption_error_h', result)
+    # A missing (corruption, intensity) of the benchmark: no mCE.
+    del splits[('b', 2)]
+    partial = evaluate.corrupted_metrics(
+        lambda split: {'accuracy': accuracy[split.name]}, splits, benchmark)
+    self.assertNotIn('test/mCE', partial)
+
+  def test_class_subset_scores_those_logits_alone(self):
+    # ImageNet-A's protocol on 10 classes: keep classes 1, 4 and 7.
+    classes = (1, 4, 7)
+    members = [self.model, _model(seed=1)]
+    restricted = ensemble.ensemble_model(
+        [keras.Model(m.inputs, evaluate.KeepClasses(classes)(m.outputs[0]),
+                     name=f'm{i}') for i, m in enumerate(members)])
+    dataset = pipeline.eval_dataset(self.split, 16, PREPROCESSING)
+    images = np.concatenate([x for x, _ in dataset.as_numpy_iterator()])
+    want = np.zeros((len(images), 10))
+    for member in members:
+      logits = member.predict(images, verbose=0).astype(np.float64)[
+          :, classes]
+      exp = np.exp(logits - logits.max(-1, keepdims=True))
+      want[:, classes] += exp / exp.sum(-1, keepdims=True) / 2
+    self.assertAllClose(restricted.predict(images, verbose=0), want,
+                        atol=1e-6, rtol=0)
+    got = evaluate.Evaluator(
+        restricted, tf.distribute.get_strategy(), 16, PREPROCESSING,
+        jit_compile=True, outputs_probabilities=True).metrics(self.split)
+    labels = self.labels
+    inside = np.isin(labels, classes)
+    self.assertAllClose(got['accuracy'], np.mean(
+        inside & (want.argmax(-1) == labels)), atol=1e-6, rtol=0)
 
 
 if __name__ == '__main__':

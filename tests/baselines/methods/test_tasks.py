@@ -42,7 +42,8 @@ class ImagenetTaskTest(tf.test.TestCase):
     with tfds.testing.mock_data(num_examples=6):
       corrupted = tasks.IMAGENET.load(f, evaluate_only=True).corrupted
     self.assertEqual(sorted(corrupted),
-                     sorted((c, s) for c in imagenet.CORRUPTIONS
+                     sorted((c, s) for c in imagenet.CORRUPTIONS +
+                            imagenet.HELD_OUT_CORRUPTIONS
                             for s in range(1, 6)))
     split = corrupted[('frost', 3)]
     self.assertEqual(split.name, 'imagenet2012_corrupted/frost_3/validation')
