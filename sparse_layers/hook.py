@@ -113,6 +113,13 @@ class TrainingHook(tf.Module):
     """Counts one optimizer step (cross-replica context, after the step)."""
     self._on_batch(self.step.assign_add(1), batch)
 
+  def next_update_step(self, step):
+    """The first step after `step` (a Python int) at whose end the masks
+    may change, or None if none follows (a loop can stop there to log
+    them)."""
+    del step
+    return None
+
   def _on_step(self, step, kernel_gradients):
     raise NotImplementedError
 
@@ -192,6 +199,9 @@ class SparsityHook(TrainingHook):
     if isinstance(fraction, (int, float)):
       schedules.check_fraction(fraction, 'reexploration fraction')
     return self._reexplore(batch, tf.cast(fraction, tf.float32))
+
+  def next_update_step(self, step):
+    return self.schedule.next_update_step(step)
 
   def current_drop_fraction(self):
     """The schedule's drop fraction at the current step."""

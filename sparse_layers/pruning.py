@@ -47,6 +47,16 @@ class GradualPruningHook(hook.TrainingHook):
     super().__init__(model, optimizer, strategy, name)
     self.schedule = schedule
 
+  def next_update_step(self, step):
+    """tfmot's pruning steps: every `frequency` from `begin_step` to
+    `end_step` (-1: no end), both included."""
+    s = self.schedule
+    candidate = max(step + 1, s.begin_step)
+    candidate += -(candidate - s.begin_step) % s.frequency
+    if s.end_step != -1 and candidate > s.end_step:
+      return None
+    return candidate
+
   def _on_step(self, step, kernel_gradients):
     del kernel_gradients  # Magnitude pruning needs no gradient.
     should_prune, sparsity = self.schedule(step)

@@ -57,6 +57,15 @@ class DropFractionSchedule:
       due = tf.logical_and(due, step <= self.end_step)
     return due
 
+  def next_update_step(self, step):
+    """The first update step after `step` (Python ints; `is_update_step`'s
+    next True), or None if none follows."""
+    candidate = max(step, self.begin_step) + 1
+    candidate += -(candidate - self.begin_step) % self.update_interval
+    if self.end_step is not None and candidate > self.end_step:
+      return None
+    return candidate
+
   def drop_fraction(self, step):
     """The drop fraction p_t at `step`, a float32 tensor."""
     raise NotImplementedError

@@ -84,7 +84,8 @@ def main(argv):
   except (ValueError, OSError) as e:
     sys.exit(f'error: {e}')
   result = attacks.robustness(models, images, labels, FLAGS.epsilon / 255.0,
-                              cifar.PREPROCESSING[spec.dataset])
+                              cifar.preprocessing(spec.dataset,
+                                                  spec.preprocessing))
   result.update(tickets=paths, epsilon=FLAGS.epsilon / 255.0,
                 num_examples=int(len(labels)))
   names = [os.path.basename(p) for p in paths]

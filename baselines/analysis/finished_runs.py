@@ -94,9 +94,8 @@ def configuration(run, ignore=('seed',)):
 
 def differing_flags(runs, ignore=()):
   """Result flags (but `ignore`) whose values differ between the runs."""
-  flag_dicts = [run['flags'] for run in runs]
-  keys = set().union(*(run_identity.stored_result_flags(run, ignore)
-                       for run in runs))
+  flag_dicts = [run_identity.stored_result_flags(run, ignore) for run in runs]
+  keys = set().union(*flag_dicts)
   return sorted(key for key in keys
                 if len({json.dumps(d.get(key)) for d in flag_dicts}) > 1)
 

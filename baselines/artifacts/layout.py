@@ -3,8 +3,9 @@
     output_dir/
       run.json, run.lock         the run's identity and its writer
       metrics.json               the end-of-run report
-      summaries/                 TensorBoard: per epoch, member_j/, gmp/,
-                                 ensemble/ (the final scalars, hparams)
+      summaries/                 TensorBoard: per epoch (EDST, one model;
+                                 member_j/, gmp/ for the others) with
+                                 hparams; ensemble/ (the final scalars)
       tickets/ticket_j/          the tickets (`ticket_store`)
       <run name>/                a run's checkpoints, preempted/ and
                                  candidates/ (run: EDST; member_j; gmp)

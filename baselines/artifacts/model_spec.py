@@ -27,6 +27,9 @@ class ModelSpec:
     ResNet-50).
   layout: `LAYOUTS[architecture]` of the code that built it; a ticket of
     another layout cannot be loaded into this code's network.
+  preprocessing: the CIFAR input recipe it was trained with
+    (`cifar.preprocessing`: 'authors' or 'ub'), which its evaluation must
+    use; specs stored without it are 'authors'.
   """
   depth: int
   width_multiplier: int
@@ -37,6 +40,7 @@ class ModelSpec:
   dropout_rate: float = 0.0
   architecture: str = WIDE_RESNET
   layout: str = models.WIDE_RESNET_LAYOUT
+  preprocessing: str = 'authors'
 
   def build(self, l2=0.0, sync_batch_norm=False, inactive_gradient='dense'):
     """The (untrained) Keras model; training-only options as arguments."""
@@ -67,7 +71,7 @@ class ModelSpec:
     """
     names = {f.name for f in dataclasses.fields(cls)}
     missing = sorted(n for n in names - set(spec)
-                     if n not in ('dropout_rate',))
+                     if n not in ('dropout_rate', 'preprocessing'))
     if missing:
       raise ValueError(f'{source}: the model spec lacks {missing}.')
     if spec['architecture'] not in LAYOUTS:

@@ -143,10 +143,11 @@ def ensemble_specs(paths):
 
   Raises:
     ValueError: on a ticket without a usable spec, or tickets that differ in
-      dataset, input shape or classes (an ensemble needs one test set).
+      dataset, input shape, classes or preprocessing (an ensemble needs one
+      test input pipeline).
   """
   specs = {path: model_spec(path) for path in paths if is_complete(path)}
-  for field in ('dataset', 'input_shape', 'num_classes'):
+  for field in ('dataset', 'input_shape', 'num_classes', 'preprocessing'):
     values = {getattr(s, field) for s in specs.values()}
     if len(values) > 1:
       listing = ', '.join(f'{p}: {getattr(s, field)}'

@@ -17,6 +17,9 @@ the dense model.
 
   python baselines/cifar/ensemble.py --checkpoint_dirs=/tmp/edst/tickets/ticket_0,/tmp/edst/tickets/ticket_1 \
       --output_dir=/tmp/edst_ensemble
+  # UB's form: one member per subdirectory.
+  python baselines/cifar/ensemble.py --checkpoint_dir=/tmp/edst/tickets \
+      --output_dir=/tmp/edst_ensemble
 """
 
 from absl import app
@@ -38,7 +41,8 @@ FLAGS = flags.FLAGS
 
 # Flags a ticket's model spec replaces (ticket field, flag).
 _SPEC_FLAGS = (('depth', 'depth'), ('width_multiplier', 'width_multiplier'),
-               ('dataset', 'dataset'))
+               ('dataset', 'dataset'),
+               ('preprocessing', 'cifar_preprocessing'))
 
 
 def restore_member(exp, path, spec=None):

@@ -82,6 +82,24 @@ PREPROCESSING = {
         padding='CONSTANT'),
 }
 
+# UB's CIFAR datasets (uncertainty_baselines/datasets/cifar.py): zero padding
+# (resize_with_crop_or_pad to 36x36), and CIFAR-10's mean and std over the
+# whole training set for CIFAR-10 and CIFAR-100 alike.
+UB_PREPROCESSING = Preprocessing(mean=(0.4914, 0.4822, 0.4465),
+                                 std=(0.2470, 0.2435, 0.2616),
+                                 padding='CONSTANT')
+# --cifar_preprocessing's recipes.
+RECIPES = ('authors', 'ub')
+
+
+def preprocessing(dataset, recipe='authors'):
+  """The `Preprocessing` of `dataset` by `recipe` (one of `RECIPES`)."""
+  if recipe == 'ub':
+    return UB_PREPROCESSING
+  if recipe != 'authors':
+    raise ValueError(f'recipe must be one of {RECIPES}, got {recipe!r}.')
+  return PREPROCESSING[dataset]
+
 
 NPZ_HINT = ('Pass an npz file with x: uint8 [N, 32, 32, 3] and y: integer '
             'labels [N] (numpy.savez).')

@@ -317,7 +317,8 @@ def corruption_errors(values, reference_errors):
 
 
 def ood_metrics(in_distribution_probs, ood_probs_by_name):
-  """ood/{name}_{auroc,auprc,(1-fpr)@95tpr}; score = 1 - max probability."""
+  """ood/{name}_{auroc,auprc,(1-fpr)@95tpr}: OOD examples positive, score =
+  1 - the maximum probability (`metrics.ood_metrics`)."""
   in_scores = 1.0 - np.max(in_distribution_probs, axis=-1)
   result = {}
   for name, probs in ood_probs_by_name.items():

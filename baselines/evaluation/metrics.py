@@ -133,16 +133,21 @@ def _roc_points(scores, is_positive):
 
 
 def ood_metrics(in_distribution_scores, ood_scores):
-  """OOD detection, OOD examples positive, larger score = more likely OOD.
+  """OOD detection: the OOD examples are the positive class, and a larger
+  score means more likely OOD (UB's convention).
 
   Args:
     in_distribution_scores: scores of in-distribution test examples.
-    ood_scores: scores of OOD examples (UB: 1 - max probability).
+    ood_scores: scores of OOD examples (UB: 1 - the maximum softmax
+      probability; of an ensemble, of the members' mean).
 
   Returns:
-    dict with 'auroc' (trapezoid over distinct thresholds, ties counted
-    half), 'auprc' (average precision) and '(1-fpr)@95tpr' (the best
-    specificity at any threshold whose sensitivity is at least 0.95).
+    dict with 'auroc' (the ROC curve over every distinct score as a
+    threshold, integrated by the trapezoid rule, so tied scores count
+    half), 'auprc' (average precision, sum over distinct thresholds of
+    (recall_t - recall_{t-1}) * precision_t, without interpolation, as
+    scikit-learn's `average_precision_score`) and '(1-fpr)@95tpr' (the
+    best specificity at any threshold whose sensitivity is at least 0.95).
   """
   scores = np.concatenate([in_distribution_scores, ood_scores]).astype(
       np.float64)

@@ -221,6 +221,14 @@ def flops_report(exp, model, method, ensemble_size, train_epochs,
       update_interval=exp.update_interval_steps, **ratio_kwargs)
 
 
+def write_run_hparams(exp, run, **extra):
+  """`write_hparams` into a trained run's own summary directory, so that
+  TensorBoard's HParams tab links its per-epoch curves."""
+  epochs = [h for h in run.history if 'test/accuracy' in h]
+  with run.writer.as_default():
+    write_hparams(exp, epochs[-1] if epochs else None, **extra)
+
+
 # Metrics shown against the hyper-parameters in TensorBoard's HParams tab.
 HPARAM_METRICS = ('test/accuracy', 'test/negative_log_likelihood', 'test/ece')
 

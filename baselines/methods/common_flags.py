@@ -13,6 +13,7 @@ before any data is read or model built.
 
 from absl import flags
 
+from baselines.data import cifar
 from baselines.methods import flag_roles
 from baselines.training import optimizers
 from baselines.training import ticket_selection
@@ -167,6 +168,13 @@ def define_common_flags():
       '{corruption}-{severity}.npz (x, y as --test_npz) for every corruption '
       'and severity of the dataset.'))
   flags.DEFINE_enum('dataset', 'cifar10', ['cifar10', 'cifar100'], 'Dataset.')
+  flags.DEFINE_enum(
+      'cifar_preprocessing', 'authors', list(cifar.RECIPES),
+      "Training crop's padding and normalisation. authors: the FreeTickets "
+      'loaders (CIFAR-10: reflection, std (0.2023, 0.1994, 0.2010); '
+      "CIFAR-100: zeros, its own mean and std); ub: UB's CIFAR datasets "
+      '(zeros; mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616) '
+      'for both).')
   flag_roles.neutral(flags.DEFINE_bool('download_data', False,
                                        'Download TFDS data if missing.'))
   flag_roles.neutral(flags.DEFINE_bool('eval_on_ood', False,
@@ -299,6 +307,13 @@ def define_imagenet_sparsity_flags(sparsity=0.8):
 def define_ensemble_flags(members_help):
   """ensemble.py's members (`members_help`: what they may be)."""
   flags.DEFINE_list('checkpoint_dirs', [], f'Members: {members_help}.')
+  flag_roles.neutral(flags.DEFINE_string(
+      'checkpoint_dir', None,
+      "UB's form of the members: a directory with one member per "
+      'subdirectory (sorted), each the first directory in it, top-down, '
+      'that holds a ticket or checkpoints (the latest; UB\'s '
+      'parse_checkpoint_dir), e.g. a run\'s tickets/. Resolved into '
+      '--checkpoint_dirs; give one of the two.'))
 
 
 @flag_roles.defines_flags

@@ -123,6 +123,7 @@ def run_edst(method, f, task=tasks.CIFAR):
       loss_fn=exp.loss_fn,
       phase_end_callbacks=[reexploration.Reexploration()])
   run.train(on_ticket=exp.save_ticket)
+  run_results.write_run_hparams(exp, run)
 
   paths = [exp.config.layout.ticket_dir(j) for j in range(f.ensemble_size)]
   ticket_store.require_complete(

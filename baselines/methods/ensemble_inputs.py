@@ -2,7 +2,11 @@
 their tickets set (--dataset, and the model flags of plain checkpoints).
 """
 
+import os
+
 from absl import app
+from absl import logging
+import tensorflow as tf
 
 from baselines.artifacts import ticket_store
 
@@ -45,9 +49,48 @@ def checkpoint_specs(flag_values):
     app.UsageError: if there is no member, or the tickets cannot form one
       ensemble.
   """
+  f = flag_values
+  if f.checkpoint_dir:
+    if f.checkpoint_dirs:
+      raise app.UsageError('give --checkpoint_dir or --checkpoint_dirs, not '
+                           'both.')
+    f.checkpoint_dirs = members_of_checkpoint_dir(f.checkpoint_dir)
+    logging.info('--checkpoint_dir=%s: %d members: %s', f.checkpoint_dir,
+                 len(f.checkpoint_dirs), ', '.join(f.checkpoint_dirs))
   if not flag_values.checkpoint_dirs:
     raise app.UsageError('--checkpoint_dirs needs at least one member.')
   try:
     return ticket_store.ensemble_specs(flag_values.checkpoint_dirs)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
+
+
+def members_of_checkpoint_dir(parent):
+  """UB's --checkpoint_dir: one member per subdirectory of `parent`.
+
+  Each subdirectory (in sorted order) gives the first directory, walking it
+  top-down, that is a ticket (its directory) or holds checkpoints (the
+  latest, as UB's `parse_checkpoint_dir`); subdirectories with neither are
+  skipped.
+
+  Raises:
+    app.UsageError: if `parent` is not a directory or gives no member.
+  """
+  if not tf.io.gfile.isdir(parent):
+    raise app.UsageError(f'--checkpoint_dir={parent}: not a directory.')
+  members = []
+  for name in sorted(tf.io.gfile.listdir(parent)):
+    top = os.path.join(parent, name.rstrip('/'))
+    if not tf.io.gfile.isdir(top):
+      continue
+    for path, _, names in tf.io.gfile.walk(top):
+      if ticket_store.is_complete(path):
+        members.append(path)
+        break
+      if any(n.endswith('.index') for n in names):
+        members.append(tf.train.latest_checkpoint(path) or path)
+        break
+  if not members:
+    raise app.UsageError(f'--checkpoint_dir={parent}: no subdirectory holds '
+                         f'a ticket or a checkpoint.')
+  return members

@@ -106,6 +106,7 @@ def _pruning_run(exp, f, epochs, rewind_epoch):
       os.path.join(stored_rewind, 'model.index')):
     ticket_store.save_model(rewind, gmp.model)
   gmp.train(on_epoch_end=save_rewind_point)
+  run_results.write_run_hparams(exp, gmp)
   return gmp, stored_rewind
 
 

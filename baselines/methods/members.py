@@ -43,13 +43,14 @@ def run_members(method, flag_values, task):
   exp = experiment.from_flags(f, method, task=task)
   updater_name = exp.updater_name() if method.masked else None
   histories = train_members(exp, members, method.masked, updater_name,
-                            f.train_epochs, exp.decay_multipliers())
+                            f.train_epochs, exp.decay_multipliers(),
+                            single_model=f.ensemble_size == 1)
   return run_results.report_members(exp, f.ensemble_size, method.masked,
                                     method.name, f.train_epochs, histories)
 
 
 def train_members(exp, indices, masked, updater_name, epochs, lr_multipliers,
-                  init_fn=None, warmup=True):
+                  init_fn=None, warmup=True, single_model=False):
   """Trains independent members one after another (DST, static, dense).
 
   `updater_name` ('rigl', 'set', 'static') picks the sparsity hook; None
@@ -59,6 +60,10 @@ def train_members(exp, indices, masked, updater_name, epochs, lr_multipliers,
   whose ticket is complete are skipped, so a restarted job (or a cluster
   job per `--member_index`) continues where it stopped. With `init_fn`
   (LTR: rewound weights and the pruned mask) no masks are drawn.
+
+  Each member's per-epoch TensorBoard scalars and its hparams go to
+  summaries/member_j/, or with `single_model` (M = 1) to summaries/, as
+  UB's single-model binaries write them.
 
   Returns:
     dict member index -> that member's per-epoch history.
@@ -88,15 +93,14 @@ def train_members(exp, indices, masked, updater_name, epochs, lr_multipliers,
         hook_fn=(exp.hook_fn(updater_name, seed, steps)
                  if masked and updater_name else None),
         init_fn=init_fn,
-        summary_dir=exp.config.layout.summaries(f'member_{j}'),
+        summary_dir=exp.config.layout.summaries(
+            *(() if single_model else (f'member_{j}',))),
         loss_fn=exp.loss_fn)
     run.train(on_ticket=exp.save_ticket)
     ticket_store.require_complete(
         [path], f'To recompute it, delete {run.run_dir} and rerun with '
         f'--member_index={j}.')
-    with run.writer.as_default():
-      last = run.history[-1] if run.history else None
-      run_results.write_hparams(exp, last, member_index=j, seed=seed)
+    run_results.write_run_hparams(exp, run, member_index=j, seed=seed)
     histories[str(j)] = run.history
   return histories
 

@@ -61,6 +61,7 @@ def _from_flags(options_type, flag_values):
 class CifarOptions:
   """A CIFAR binary's data and model flags (`common_flags`), as values."""
   dataset: str = 'cifar10'
+  cifar_preprocessing: str = 'authors'
   data_dir: Optional[str] = None
   download_data: bool = False
   train_npz: Optional[str] = None
@@ -118,14 +119,15 @@ class CifarTask:
     return cifar.NUM_CLASSES[f.dataset]
 
   def preprocessing(self, f):
-    return cifar.PREPROCESSING[f.dataset]
+    return cifar.preprocessing(f.dataset, f.cifar_preprocessing)
 
   def model_spec(self, f, masked):
     """The `ModelSpec` of the WRN the flags describe."""
     return model_spec_lib.ModelSpec(
         depth=f.depth, width_multiplier=f.width_multiplier,
         num_classes=self.num_classes(f), input_shape=cifar.IMAGE_SHAPE,
-        masked=masked, dataset=f.dataset, dropout_rate=f.dropout_rate)
+        masked=masked, dataset=f.dataset, dropout_rate=f.dropout_rate,
+        preprocessing=f.cifar_preprocessing)
 
   def model_options(self, f):
     return configs.ModelOptions(l2=f.l2, sync_batch_norm=f.sync_batch_norm)
@@ -187,7 +189,7 @@ class CifarTask:
              for name in f.ood_dataset if name != cifar.GAUSSIAN_NOISE}
     if cifar.GAUSSIAN_NOISE in f.ood_dataset:
       ood[cifar.GAUSSIAN_NOISE] = cifar.gaussian_noise(
-          num_test_examples, cifar.PREPROCESSING[f.dataset])
+          num_test_examples, self.preprocessing(f))
     return ood
 
 

@@ -39,6 +39,12 @@ _NEUTRAL_BEFORE_RECORDED = frozenset({
     'jit_compile',
 })
 
+# Result flags added after identities were first recorded, with the value
+# that does what the code did before them: an identity or metrics.json
+# without the flag is that value.
+ADDED_RESULT_FLAGS = {'parameter_exploration': True,
+                      'cifar_preprocessing': 'authors'}
+
 # Identity keys compared on a restart (not 'code_version').
 _COMPARED = ('method', 'global_batch_size', 'model', 'flags')
 
@@ -50,13 +56,17 @@ class RunMismatchError(ValueError):
 def stored_result_flags(payload, ignore=()):
   """{name: value} of a stored run's flags (its metrics.json `payload`)
   that can change its result, but `ignore`: those it recorded under
-  `result_flags`, else all but the neutral ones of earlier versions."""
+  `result_flags`, else all but the neutral ones of earlier versions; a
+  flag of `ADDED_RESULT_FLAGS` it lacks is that flag's earlier value."""
   names = payload.get('result_flags')
   if names is None:
     names = [name for name in payload['flags']
              if name not in _NEUTRAL_BEFORE_RECORDED]
-  return {name: value for name, value in payload['flags'].items()
-          if name in names and name not in ignore}
+  values = {**ADDED_RESULT_FLAGS, **{
+      name: value for name, value in payload['flags'].items()
+      if name in names}}
+  return {name: value for name, value in values.items()
+          if name not in ignore}
 
 
 def code_version():
@@ -144,6 +154,8 @@ def differences(stored, current):
       lines.append(f'--{name}={old[name]!r} in the directory, not a flag of '
                    f'this binary')
     elif name not in old:
+      if ADDED_RESULT_FLAGS.get(name, lines) == new[name]:
+        continue  # Recorded before the flag existed, at its earlier value.
       lines.append(f'--{name}: not a flag of the run in the directory, '
                    f'{new[name]!r} now')
     elif old[name] != new[name]:

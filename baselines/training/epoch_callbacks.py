@@ -45,6 +45,29 @@ class Summaries:
         tf.summary.scalar(key, value, step=end.epoch)
 
 
+class LayerSparsity:
+  """`sparsity/<layer>` (1 - the mask's mean) of every masked layer at an
+  optimizer step where the hook may have changed the masks (every ΔT; GMP:
+  every pruning step), as tfmot's `PruningSummaries` logs each mask's."""
+
+  def __init__(self, writer, hook):
+    self.writer = writer
+    self.layers = hook.masked_layers
+
+  def __call__(self, step):
+    densities = [tf.reduce_mean(tf.cast(l.mask, tf.float32))
+                 for l in self.layers]
+    with self.writer.as_default():
+      for layer, density in zip(self.layers, densities):
+        tf.summary.scalar(f'sparsity/{layer.name}', 1.0 - float(density),
+                          step=step)
+
+
+def layer_sparsity(writer, hook):
+  """A `LayerSparsity` of the hook's layers; None without a hook."""
+  return None if hook is None else LayerSparsity(writer, hook)
+
+
 class EpochLog:
   """One log line per epoch: LR, sparsity, loss, accuracies, throughput,
   and the time left (`progress.EtaClock`)."""

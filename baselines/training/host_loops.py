@@ -10,7 +10,9 @@ as fit in `ANSWER_WITHIN_SECONDS` at the measured step time, so that a
 notice (cloud TPUs and preemptible VMs give about 30 s) is answered in time.
 The first loop of a process traces and compiles the step; it runs one step
 and is not timed, and the second (one step) gives the first measurement;
-each later loop's time updates it. `compiled_loop` builds the loop and
+each later loop's time updates it. A loop also ends where the sparsity
+hook may change the masks (every ΔT), so that the host logs each layer's
+sparsity there (`trainer.Trainer`). `compiled_loop` builds the loop and
 `notice_poll` the host's check between loops.
 """
 

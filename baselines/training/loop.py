@@ -190,6 +190,8 @@ class Run:
     self.epoch_end_callbacks = epoch_callbacks.standard_callbacks(
         config, self.run_name, self.writer, self.total_epochs,
         self.steps_per_epoch)
+    self.trainer.on_mask_update = epoch_callbacks.layer_sparsity(
+        self.writer, self.hook)
 
   @property
   def history(self):
@@ -275,9 +277,8 @@ class Run:
     end), so the test split is evaluated through them.
     """
     epoch = self.completed_epochs
-    lr = float(self.schedule(self.optimizer.iterations))
-    last_lr = float(self.schedule(self.optimizer.iterations +
-                                  self.steps_per_epoch - 1))
+    lr, last_lr = (float(self.schedule(self.optimizer.iterations + k))
+                   for k in (0, self.steps_per_epoch - 1))
     epoch_start = time.time()
     results = self.trainer.train_epoch(
         epoch, self.checkpointer.answer_preemption,

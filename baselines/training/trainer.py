@@ -83,6 +83,7 @@ class Trainer:
       self._build(model_fn, phases, hook_fn, init_fn, optimizer_fn)
     self._loops = host_loops.LoopSizer(config.steps_per_loop)
     self.host_loops = 0  # Compiled training loops run by this process.
+    self.on_mask_update = None  # (step) -> None: see `_train_steps`.
     self.compiled_loop = host_loops.compiled_loop(
         strategy, devices.compiled(self._replica_step, config.jit_compile,
                                    strategy), self.optimizer.iterations)
@@ -187,7 +188,9 @@ class Trainer:
 
   def _train_steps(self, epoch, answer_preemption,
                    describe_last_checkpoint):
-    """The epoch's remaining steps, in compiled loops (`host_loops`).
+    """The epoch's remaining steps, in compiled loops (`host_loops`); a
+    loop also ends at a step where the hook may change the masks, and
+    `on_mask_update(step)` runs there (the per-layer sparsity summaries).
 
     After each loop the host checks for a non-finite loss (raises
     NonFiniteLossError, saving nothing) and for a preemption notice (calls
@@ -199,6 +202,10 @@ class Trainer:
     while self.steps_into_epoch() < self.steps_per_epoch:
       steps = self._loops.next_size(self.steps_per_epoch -
                                     self.steps_into_epoch())
+      update = next_mask_update(self.hook, self.on_mask_update,
+                                to_int(self.optimizer.iterations), steps)
+      if update is not None:
+        steps = update - to_int(self.optimizer.iterations)
       start = time.time()
       self.compiled_loop(iterator, tf.constant(steps, tf.int64))
       self.host_loops += 1
@@ -208,7 +215,9 @@ class Trainer:
             f'non-finite training loss at epoch {epoch + 1} (step '
             f'{nonfinite - first_step + 1} of {self.steps_per_epoch}, global '
             f'step {nonfinite + 1}) of {describe_last_checkpoint()}')
-      self._check_hook_steps()
+      check_hook_steps(self.hook, self.optimizer)
+      if update is not None:
+        self.on_mask_update(update)
       requested, seconds = self._poll(tf.constant(time.time() - start,
                                                   tf.float32))
       self._loops.record(steps, float(seconds))
@@ -219,17 +228,28 @@ class Trainer:
     """The model's weights digest (`weights_digest`)."""
     return weights_digest(self.model)
 
-  def _check_hook_steps(self):
-    """Raises if a step function bypassed `apply_gradients` (the hook must
-    count every optimizer step: its schedule and seeds depend on it)."""
-    if self.hook is None:
-      return
-    hook_step, step = to_int(self.hook.step), to_int(self.optimizer.iterations)
-    if hook_step != step:
-      raise RuntimeError(
-          f'the sparsity hook counted {hook_step} steps and the optimizer '
-          f'{step}: a step function must apply its update through '
-          f'run.apply_gradients.')
+
+
+def check_hook_steps(hook, optimizer):
+  """Raises if a step function bypassed `apply_gradients` (the hook must
+  count every optimizer step: its schedule and seeds depend on it)."""
+  if hook is None:
+    return
+  hook_step, step = to_int(hook.step), to_int(optimizer.iterations)
+  if hook_step != step:
+    raise RuntimeError(
+        f'the sparsity hook counted {hook_step} steps and the optimizer '
+        f'{step}: a step function must apply its update through '
+        f'run.apply_gradients.')
+
+
+def next_mask_update(hook, listener, step, steps):
+  """The hook's next update step after `step` if it falls within the next
+  `steps` steps and there is a `listener`, else None."""
+  if hook is None or listener is None:
+    return None
+  update = hook.next_update_step(step)
+  return update if update is not None and update <= step + steps else None
 
 
 def to_int(variable):

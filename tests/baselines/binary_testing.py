@@ -80,6 +80,26 @@ def scalars(directory):
   return found
 
 
+def hparams_session(directory):
+  """The hparams of the TensorBoard HParams session written directly in
+  `directory` ({name: value}), or None if there is none."""
+  # pylint: disable=g-import-not-at-top
+  from tensorboard.plugins.hparams import metadata
+  from tensorboard.plugins.hparams import plugin_data_pb2
+  found = None
+  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
+    for record in tf.data.TFRecordDataset(path):
+      event = tf.compat.v1.Event.FromString(record.numpy())
+      for value in event.summary.value:
+        if value.tag != metadata.SESSION_START_INFO_TAG:
+          continue
+        data = plugin_data_pb2.HParamsPluginData.FromString(
+            value.metadata.plugin_data.content)
+        found = {name: getattr(v, v.WhichOneof('kind'))
+                 for name, v in data.session_start_info.hparams.items()}
+  return found
+
+
 def checkpoint_arrays(ticket_dir, kind):
   """Arrays of every `kind` ('kernel' or 'mask') variable in a ticket."""
   reader = tf.train.load_checkpoint(os.path.join(ticket_dir, 'model'))

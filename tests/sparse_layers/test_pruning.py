@@ -25,6 +25,15 @@ class PruningTest(tf.test.TestCase):
     schedule = pruning.polynomial_decay(0.75, begin_step=0, end_step=8,
                                         frequency=2)
     hook = pruning.GradualPruningHook(model, schedule, optimizer)
+    # The steps tfmot's schedule prunes at, as next_update_step gives them.
+    due = [t for t in range(12) if bool(schedule(t)[0])]
+    self.assertEqual(due, [0, 2, 4, 6, 8])
+    self.assertEqual([hook.next_update_step(t) for t in range(-1, 9)],
+                     [0, 2, 2, 4, 4, 6, 6, 8, 8, None])
+    late = pruning.GradualPruningHook(
+        model, pruning.polynomial_decay(0.5, 5, 20, frequency=4), optimizer)
+    self.assertEqual([late.next_update_step(t) for t in (0, 4, 5, 9, 17)],
+                     [5, 5, 9, 13, None])
     original = layer.kernel.numpy().copy()
     counts = []
     for _ in range(10):

@@ -15,6 +15,12 @@ class SchedulesTest(tf.test.TestCase, parameterized.TestCase):
                                               end_step=11)
     due = [s for s in range(0, 20) if schedule.is_update_step(s)]
     self.assertEqual(due, [5, 8, 11])
+    # next_update_step agrees with is_update_step at every step.
+    self.assertEqual([schedule.next_update_step(s) for s in range(0, 13)],
+                     [5] * 5 + [8] * 3 + [11] * 3 + [None] * 2)
+    forever = schedules.ConstantDropFraction(0.5, 4)
+    self.assertEqual([forever.next_update_step(s) for s in (0, 3, 4, 9)],
+                     [4, 4, 8, 12])
     self.assertAllClose(schedule.drop_fraction(8), 0.5)
 
   def test_no_end_step_updates_forever(self):

@@ -17,6 +17,14 @@ class ModelSpecTest(tf.test.TestCase):
   def test_json_round_trip(self):
     stored = json.loads(json.dumps(SPEC.to_json()))
     self.assertEqual(model_spec.ModelSpec.from_json(stored), SPEC)
+    ub = model_spec.ModelSpec(**{**SPEC.to_json(), 'preprocessing': 'ub',
+                                 'input_shape': (32, 32, 3)})
+    self.assertEqual(model_spec.ModelSpec.from_json(
+        json.loads(json.dumps(ub.to_json()))).preprocessing, 'ub')
+    # A spec stored before the field existed: the authors' recipe.
+    del stored['preprocessing']
+    self.assertEqual(model_spec.ModelSpec.from_json(stored).preprocessing,
+                     'authors')
 
   def test_build_makes_the_described_network(self):
     model = SPEC.build()

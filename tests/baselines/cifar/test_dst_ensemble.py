@@ -52,6 +52,8 @@ class DstEnsembleTest(tf.test.TestCase):
     for j in (0, 1):
       member = bt.scalars(os.path.join(out, 'summaries', f'member_{j}'))
       self.assertEqual(sorted(member['test/accuracy']), [1, 2])
+      self.assertEqual(bt.hparams_session(os.path.join(
+          out, 'summaries', f'member_{j}'))['member_index'], j)
 
   def test_lr_decays_at_half_and_three_quarters(self):
     out = tempfile.mkdtemp()

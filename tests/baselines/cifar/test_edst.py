@@ -90,6 +90,21 @@ class EdstTest(tf.test.TestCase):
                 'test/ms_per_example'):
       self.assertEqual(sorted(per_epoch[key]), list(range(1, epochs + 1)),
                        key)
+    # HParams linked to the per-epoch curves.
+    session = bt.hparams_session(os.path.join(self.out, 'summaries'))
+    self.assertEqual((session['method'], session['ensemble_size']),
+                     ('edst', M))
+    # Each layer's sparsity after every mask update (ΔT = 1 at a batch of
+    # 128: every 4 steps of 32), at the optimizer step.
+    layers = {k: v for k, v in per_epoch.items() if k.startswith('sparsity/')}
+    self.assertLen(layers, 10)  # WRN-10-1: 9 convs + classifier.
+    interval, steps = 128 // bt.BATCH, epochs * bt.NUM_EXAMPLES // bt.BATCH
+    for values in layers.values():
+      self.assertEqual(sorted(values), list(range(interval, steps + 1,
+                                                  interval)))
+    ticket = bt.checkpoint_arrays(self.tickets[-1], 'mask').values()
+    self.assertAllClose(sorted(v[interval] for v in layers.values()),
+                        sorted(1 - m.mean() for m in ticket), atol=1e-6)
     final = bt.scalars(os.path.join(self.out, 'summaries', 'ensemble'))
     for key in ['test/negative_log_likelihood', 'test/accuracy', 'test/ece',
                 'test/gibbs_cross_entropy', 'test/diversity/disagreement',

@@ -46,6 +46,18 @@ class LtrEnsembleTest(tf.test.TestCase):
     gmp_sparsity = [h['train/sparsity'] for h in history['gmp']]
     self.assertEqual(gmp_sparsity, sorted(gmp_sparsity))
     self.assertAllClose(gmp_sparsity[-1], 0.8, atol=1e-3)
+    # Each layer's sparsity at every pruning step (steps 3 to 9 of 12).
+    gmp = os.path.join(out, 'summaries', 'gmp')
+    layers = {k: v for k, v in bt.scalars(gmp).items()
+              if k.startswith('sparsity/')}
+    self.assertLen(layers, len(masks[0]))
+    final = sorted(1 - round(0.2 * m.size) / m.size for m in masks[0].values())
+    self.assertAllClose(sorted(v[9] for v in layers.values()), final)
+    for values in layers.values():
+      self.assertEqual(sorted(values), list(range(3, 10)))
+      by_step = [values[t] for t in range(3, 10)]
+      self.assertEqual(by_step, sorted(by_step))
+    self.assertEqual(bt.hparams_session(gmp)['method'], 'ltr')
     f = metrics['flops']
     self.assertEqual(f['forward_passes'], 3)
     self.assertAllClose(f['train_flops_ratio'], method_cards.train_flops_ratio(

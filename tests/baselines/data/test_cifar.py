@@ -120,7 +120,9 @@ class DataTest(tf.test.TestCase):
     # Each augmented image is a 32x32 window of the image padded by 4
     # (CIFAR-10: reflection; CIFAR-100: zeros), possibly flipped.
     image = self.x[0]
-    for name, mode in (('cifar10', 'reflect'), ('cifar100', 'constant')):
+    for name, mode, recipe in (('cifar10', 'reflect', 'authors'),
+                               ('cifar100', 'constant', 'authors'),
+                               ('cifar10', 'constant', 'ub')):
       padded = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode=mode)
       windows = {}
       for dy in range(9):
@@ -130,7 +132,7 @@ class DataTest(tf.test.TestCase):
           windows[(dy, dx, 1)] = window[:, ::-1]
       offsets = []
       for seed in range(40):
-        out = cifar.PREPROCESSING[name].augment(
+        out = cifar.preprocessing(name, recipe).augment(
             tf.constant(image), tf.constant([seed, 7], tf.int64)).numpy()
         found = [k for k, w in windows.items() if np.array_equal(w, out)]
         self.assertNotEmpty(found, f'{name} seed {seed}')
@@ -139,6 +141,18 @@ class DataTest(tf.test.TestCase):
       self.assertTrue(any(dy in (0, 8) or dx in (0, 8)
                           for dy, dx, _ in offsets), name)
       self.assertEqual({f for _, _, f in offsets}, {0, 1}, name)
+
+  def test_ub_recipe_normalises_both_datasets_with_cifar10s_statistics(self):
+    pixel = np.array([[[255, 0, 128]]], np.uint8)
+    want = (np.array([1.0, 0.0, 128 / 255]) - [0.4914, 0.4822, 0.4465]) / [
+        0.2470, 0.2435, 0.2616]
+    for name in ('cifar10', 'cifar100'):
+      got = cifar.preprocessing(name, 'ub').normalize(tf.constant(pixel))
+      self.assertAllClose(got[0, 0], want, atol=1e-6)
+    self.assertIs(cifar.preprocessing('cifar100'),
+                  cifar.PREPROCESSING['cifar100'])
+    with self.assertRaisesRegex(ValueError, 'recipe must be one of'):
+      cifar.preprocessing('cifar10', 'torch')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """Tests for baselines/evaluation/metrics.py against loop-based references."""
 
 import numpy as np
+from sklearn import metrics as sklearn_metrics
 import tensorflow as tf
 
 from baselines.evaluation import metrics
@@ -84,6 +85,19 @@ class MetricsTest(tf.test.TestCase):
     self.assertAllClose(result['(1-fpr)@95tpr'], 0.75)
     separated = metrics.ood_metrics(np.zeros(5), np.ones(5))
     self.assertAllClose(list(separated.values()), [1.0, 1.0, 1.0])
+
+  def test_ood_auroc_and_auprc_are_scikit_learns_with_ties(self):
+    rng = np.random.default_rng(0)
+    in_scores = rng.integers(0, 6, 40) / 5.0  # Coarse: many ties.
+    ood_scores = rng.integers(2, 8, 30) / 5.0
+    result = metrics.ood_metrics(in_scores, ood_scores)
+    labels = np.r_[np.zeros(40), np.ones(30)]  # OOD is the positive class.
+    scores = np.r_[in_scores, ood_scores]
+    self.assertAllClose(result['auroc'],
+                        sklearn_metrics.roc_auc_score(labels, scores))
+    self.assertAllClose(result['auprc'],
+                        sklearn_metrics.average_precision_score(labels,
+                                                                scores))
 
   def test_ood_auroc_equals_pairwise_count_with_ties(self):
     in_scores = self.rng.integers(0, 5, 50) / 4

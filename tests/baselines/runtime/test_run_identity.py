@@ -49,15 +49,35 @@ class RunIdentityTest(tf.test.TestCase):
     self.assertTrue(identity['code_version'])
 
   def test_stored_result_flags_as_recorded_else_as_earlier_versions(self):
+    added = run_identity.ADDED_RESULT_FLAGS
     stored = {'flags': {'sparsity': 0.8, 'seed': 1, 'output_dir': '/a',
                         'my_new_neutral_flag': 3}}
     self.assertEqual(run_identity.stored_result_flags(stored),
-                     {'sparsity': 0.8, 'seed': 1, 'my_new_neutral_flag': 3})
+                     {'sparsity': 0.8, 'seed': 1, 'my_new_neutral_flag': 3,
+                      **added})
     stored['result_flags'] = ['seed', 'sparsity']
     self.assertEqual(run_identity.stored_result_flags(stored),
-                     {'sparsity': 0.8, 'seed': 1})
-    self.assertEqual(run_identity.stored_result_flags(stored, ('seed',)),
-                     {'sparsity': 0.8})
+                     {'sparsity': 0.8, 'seed': 1, **added})
+    self.assertEqual(run_identity.stored_result_flags(
+        stored, ('seed',) + tuple(added)), {'sparsity': 0.8})
+    # A flag added later, recorded by a newer run, keeps its value.
+    stored['flags']['parameter_exploration'] = False
+    stored['result_flags'].append('parameter_exploration')
+    self.assertFalse(run_identity.stored_result_flags(stored)[
+        'parameter_exploration'])
+
+  def test_run_recorded_before_a_flag_existed_matches_its_earlier_value(self):
+    out = self.get_temp_dir()
+    run_identity.record(out, _identity())
+    now = _identity()
+    now['flags']['cifar_preprocessing'] = 'authors'
+    run_identity.check(out, now)
+    now['flags']['cifar_preprocessing'] = 'ub'
+    with self.assertRaisesRegex(
+        run_identity.RunMismatchError,
+        "--cifar_preprocessing: not a flag of the run in the directory, "
+        "'ub' now"):
+      run_identity.check(out, now)
 
   def test_first_start_writes_run_json_and_same_run_passes(self):
     out = self.get_temp_dir()
