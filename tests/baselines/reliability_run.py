@@ -262,8 +262,9 @@ def lock_cases(cases):
 
 
 def interrupt_case(cases):
-  """Ctrl-C inside member 0, then a restart."""
-  os.environ['FREETICKETS_SIGTERM_AT_STEP'] = '4'
+  """Ctrl-C inside member 0 (after step 5, inside the loop of steps 5-8:
+  loops end at each mask update, every 4 steps), then a restart."""
+  os.environ['FREETICKETS_SIGTERM_AT_STEP'] = '5'
   os.environ['FREETICKETS_TEST_SIGNAL'] = 'INT'
   try:
     out = cases.case('ctrl_c', source=False)

@@ -68,26 +68,26 @@ class PreemptionTest(tf.test.TestCase):
   def test_sigterm_mid_epoch_saves_that_step_and_resumes_exactly(self):
     reference_dir, reference = self._reference(EDST)
     module, args = EDST
-    # Loops of 2 steps (3 an epoch): epoch 2 runs steps 4-5, then 6. The
-    # uninterrupted reference ran whole-epoch loops: loop sizes change
-    # nothing.
+    # Loops of 2 steps (3 an epoch), also ending at each mask update
+    # (every 4 steps): epoch 3 runs steps 7-8, then 9. The uninterrupted
+    # reference ran whole-epoch loops: loop sizes change nothing.
     args = args + ['--steps_per_loop=2']
     out = tempfile.mkdtemp()
-    # A SIGTERM after global step 4 arrives inside the loop of steps 4-5:
-    # answered at that loop's end, step 5.
-    result = bt.run(module, args + [f'--output_dir={out}'], sigterm_at_step=4)
+    # A SIGTERM after global step 7 arrives inside the loop of steps 7-8:
+    # answered at that loop's end, step 8.
+    result = bt.run(module, args + [f'--output_dir={out}'], sigterm_at_step=7)
     self.assertEqual(result.returncode, 143, result.stderr[-3000:])
     match = re.search(r'preemption notice \(SIGTERM\) answered at global '
-                      r'step (\d+) \(epoch 2, step (\d+) of 3\)',
+                      r'step (\d+) \(epoch 3, step (\d+) of 3\)',
                       result.stderr)
     self.assertIsNotNone(match, result.stderr[-3000:])
     step, in_epoch = int(match.group(1)), int(match.group(2))
-    self.assertEqual((step, in_epoch), (5, 2))
+    self.assertEqual((step, in_epoch), (8, 2))
     self.assertNotIn('Traceback', result.stderr)
     self.assertEqual(tf.train.latest_checkpoint(os.path.join(
         out, 'run', 'preempted')).rsplit('-', 1)[1], str(step))
     final = bt.check(bt.run(module, args + [f'--output_dir={out}']))
-    self.assertIn(f'at epoch 1, step {in_epoch} of 3', final.stderr)
+    self.assertIn(f'at epoch 2, step {in_epoch} of 3', final.stderr)
     self.assertFalse(os.path.exists(os.path.join(out, 'run', 'preempted')))
     self._assert_same(reference, out)
     history = bt.load_json(os.path.join(out, 'metrics.json'))['history']
