@@ -1,6 +1,7 @@
 """End-to-end tests of baselines/cifar/ensemble.py under mock data."""
 
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -58,6 +59,21 @@ class EnsembleTest(tf.test.TestCase):
       self.assertBetween(m[f'ood/{ood}_auroc'], 0.0, 1.0)
     self.assertIn('test/accuracy',
                   bt.scalars(os.path.join(out, 'summaries', 'ensemble')))
+
+  def test_ubs_checkpoint_dir_gives_one_member_per_subdirectory(self):
+    parent = os.path.join(self.dir, 'ub_layout')
+    for name, source in (('a', self.members[0]), ('b', self.members[2])):
+      shutil.copytree(source, os.path.join(parent, name, 'checkpoints'))
+    out = os.path.join(self.dir, 'out_ub')
+    bt.check(bt.run('baselines.cifar.ensemble', bt.TINY_FLAGS + [
+        f'--checkpoint_dir={parent}', f'--output_dir={out}'],
+                    num_examples=16))
+    metrics = bt.load_json(os.path.join(out, 'metrics.json'))
+    self.assertEqual(metrics['members'], [
+        os.path.join(parent, 'a', 'checkpoints'),
+        os.path.join(parent, 'b', 'checkpoints')])
+    self.assertIn('test/nll_member_1', metrics['metrics'])
+    self.assertNotIn('test/nll_member_2', metrics['metrics'])
 
   def test_missing_and_truncated_checkpoints_are_clear_errors(self):
     missing = os.path.join(self.dir, 'nope')
