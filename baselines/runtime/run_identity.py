@@ -23,6 +23,7 @@ import subprocess
 from absl import logging
 import tensorflow as tf
 
+from baselines.artifacts import model_spec
 from baselines.runtime import files
 
 IDENTITY_FILE = 'run.json'
@@ -142,7 +143,8 @@ def differences(stored, current):
   for key in _COMPARED:
     if key == 'flags':
       continue
-    if stored.get(key) != current.get(key):
+    read = _as_read if key == 'model' else (lambda value: value)
+    if read(stored.get(key)) != read(current.get(key)):
       lines.append(f'{key}: {stored.get(key)!r} in the directory, '
                    f'{current.get(key)!r} now')
   # Identities written before data were recorded compare by flags alone.
@@ -154,7 +156,7 @@ def differences(stored, current):
       lines.append(f'--{name}={old[name]!r} in the directory, not a flag of '
                    f'this binary')
     elif name not in old:
-      if ADDED_RESULT_FLAGS.get(name, lines) == new[name]:
+      if name in ADDED_RESULT_FLAGS and ADDED_RESULT_FLAGS[name] == new[name]:
         continue  # Recorded before the flag existed, at its earlier value.
       lines.append(f'--{name}: not a flag of the run in the directory, '
                    f'{new[name]!r} now')
@@ -162,6 +164,15 @@ def differences(stored, current):
       lines.append(f'--{name}: {old[name]!r} in the directory, '
                    f'{new[name]!r} now')
   return lines
+
+
+def _as_read(spec):
+  """A stored model spec as this code reads it (a field added since, such
+  as the CIFAR preprocessing, at its default); as stored if unreadable."""
+  try:
+    return model_spec.ModelSpec.from_json(spec).to_json()
+  except (ValueError, TypeError, KeyError, AttributeError):
+    return spec
 
 
 def load(output_dir):

@@ -68,10 +68,17 @@ class RunIdentityTest(tf.test.TestCase):
 
   def test_run_recorded_before_a_flag_existed_matches_its_earlier_value(self):
     out = self.get_temp_dir()
-    run_identity.record(out, _identity())
+    before = _identity()
+    del before['model']['preprocessing']  # A spec written before the field.
+    run_identity.record(out, before)
     now = _identity()
     now['flags']['cifar_preprocessing'] = 'authors'
     run_identity.check(out, now)
+    ub_spec = _identity()
+    ub_spec['model']['preprocessing'] = 'ub'
+    with self.assertRaisesRegex(run_identity.RunMismatchError,
+                                r"'preprocessing': 'ub'\} now"):
+      run_identity.check(out, ub_spec)
     now['flags']['cifar_preprocessing'] = 'ub'
     with self.assertRaisesRegex(
         run_identity.RunMismatchError,
