@@ -68,15 +68,20 @@ def edst_phases(exploration_epochs, refinement_epochs, ensemble_size,
   gives a refinement's LR multipliers (CIFAR: `refinement_lr`, ImageNet:
   `imagenet_refinement_lr`).
 
+  `reexploration_fraction` None: no re-exploration (the paper's ablation
+  without parameter exploration, Table 5).
+
   Raises:
-    ValueError: unless t_ex >= 1, t_re >= 1, M >= 1 and q is in [0, 1].
+    ValueError: unless t_ex >= 1, t_re >= 1, M >= 1 and q is None or in
+      [0, 1].
   """
   for name, value in (('exploration_epochs', exploration_epochs),
                       ('refinement_epochs', refinement_epochs),
                       ('ensemble_size', ensemble_size)):
     if not isinstance(value, int) or value < 1:
       raise ValueError(f'{name} must be an integer >= 1, got {value!r}.')
-  if not 0.0 <= reexploration_fraction <= 1.0:
+  if reexploration_fraction is not None and not (
+      0.0 <= reexploration_fraction <= 1.0):
     raise ValueError(f'reexploration_fraction must be in [0, 1], got '
                      f'{reexploration_fraction!r}.')
   phases = [Phase('exploration', exploration_epochs, ((0.0, 1.0),))]

@@ -92,6 +92,12 @@ def configuration(run, ignore=('seed',)):
       run_identity.stored_result_flags(run, ignore), sort_keys=True)
 
 
+def explores_parameters(run):
+  """--parameter_exploration of the run (true for runs recorded before the
+  flag existed, and for methods without it)."""
+  return run_identity.stored_result_flags(run)['parameter_exploration']
+
+
 def differing_flags(runs, ignore=()):
   """Result flags (but `ignore`) whose values differ between the runs."""
   flag_dicts = [run_identity.stored_result_flags(run, ignore) for run in runs]

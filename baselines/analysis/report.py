@@ -115,7 +115,7 @@ def _differing_flags(groups):
     names.update(finished_runs.differing_flags(
         runs, shown + method_cards.EXPLORATION_FLAGS))
     names.update(finished_runs.differing_flags(
-        [r for r in runs if r['flags'].get('parameter_exploration', True)],
+        [r for r in runs if finished_runs.explores_parameters(r)],
         shown))
   return sorted(names)
 
@@ -125,7 +125,7 @@ def _method_label(run, differing, ablation=False):
   flag_values = run['flags']
   name = method_cards.label(
       run['method'], flag_values.get('ensemble_size', 1),
-      flag_values.get('parameter_exploration', True), ablation)
+      finished_runs.explores_parameters(run), ablation)
   extra = [f'{k}={flag_values[k]}' for k in differing if k in flag_values]
   return name + (f' ({", ".join(extra)})' if extra else '')
 

@@ -43,9 +43,9 @@ def sweep_points(runs, vary):
       in those flags (naming two directories that differ), or have no
       `vary` flag.
   """
-  follow = tuple(sorted({
-      f for r in runs for f in method_cards.set_by_ensemble_size(r['method'])
-  })) if vary == 'ensemble_size' else ()
+  # Runs of other methods are refused below, so the first's card serves.
+  follow = (method_cards.set_by_ensemble_size(runs[0]['method'])
+            if vary == 'ensemble_size' else ())
   _check_one_configuration(runs, ('seed', vary) + follow, ', '.join(
       f'--{f}' for f in (vary,) + follow) + ' and the seed')
   for value in sorted({r['flags'].get(vary) for r in runs}, key=str):
@@ -117,8 +117,7 @@ def main(argv):
   except finished_runs.ReportError as e:
     sys.exit(f'error: {e}')
   names = sorted({method_cards.label(
-      r['method'], 1, r['flags'].get('parameter_exploration', True))
-      for r in runs})
+      r['method'], 1, finished_runs.explores_parameters(r)) for r in runs})
   draw(points, FLAGS.vary, names, FLAGS.output)
   for value, point in points.items():
     tickets = np.mean(point['tickets']) if point['tickets'] else float('nan')

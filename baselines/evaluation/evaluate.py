@@ -296,7 +296,7 @@ def corruption_errors(values, reference_errors):
   """test/corruption_error_{c} = 100 * E_c / E_c^AlexNet and test/mCE, their
   mean (Hendrycks & Dietterich 2019; UB's `aggregate_corrupt_metrics`): E_c
   the top-1 error averaged over c's intensities. Empty unless every
-  corruption of `reference_errors` has all the intensities of the first.
+  corruption of `reference_errors` has every intensity evaluated.
 
   Args:
     values: (metric, corruption, intensity) -> value; metric 'accuracy'.

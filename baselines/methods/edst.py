@@ -110,11 +110,10 @@ def run_edst(method, f, task=tasks.CIFAR):
         exp.sparsity, cosine_restart_epochs=tuple(
             f.exploration_epochs + j * f.refinement_epochs
             for j in range(1, f.ensemble_size)))
-  phases = phases_lib.edst_phases(f.exploration_epochs, f.refinement_epochs,
-                                  f.ensemble_size, f.reexploration_fraction,
-                                  REFINEMENT_LR[task.name])
-  if not f.parameter_exploration:
-    phases = [dataclasses.replace(p, reexplore_fraction=None) for p in phases]
+  phases = phases_lib.edst_phases(
+      f.exploration_epochs, f.refinement_epochs, f.ensemble_size,
+      f.reexploration_fraction if f.parameter_exploration else None,
+      REFINEMENT_LR[task.name])
   run = loop.Run(
       exp.config, exp.strategy, exp.model_fn(masked=True, seed=f.seed),
       phases, 'run',

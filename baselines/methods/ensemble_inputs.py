@@ -57,10 +57,10 @@ def checkpoint_specs(flag_values):
     f.checkpoint_dirs = members_of_checkpoint_dir(f.checkpoint_dir)
     logging.info('--checkpoint_dir=%s: %d members: %s', f.checkpoint_dir,
                  len(f.checkpoint_dirs), ', '.join(f.checkpoint_dirs))
-  if not flag_values.checkpoint_dirs:
+  if not f.checkpoint_dirs:
     raise app.UsageError('--checkpoint_dirs needs at least one member.')
   try:
-    return ticket_store.ensemble_specs(flag_values.checkpoint_dirs)
+    return ticket_store.ensemble_specs(f.checkpoint_dirs)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
 

@@ -55,11 +55,9 @@ class LayerSparsity:
     self.layers = hook.masked_layers
 
   def __call__(self, step):
-    densities = [tf.reduce_mean(tf.cast(l.mask, tf.float32))
-                 for l in self.layers]
     with self.writer.as_default():
-      for layer, density in zip(self.layers, densities):
-        tf.summary.scalar(f'sparsity/{layer.name}', 1.0 - float(density),
+      for layer in self.layers:
+        tf.summary.scalar(f'sparsity/{layer.name}', 1.0 - layer.density,
                           step=step)
 
 

@@ -202,10 +202,9 @@ class Trainer:
     while self.steps_into_epoch() < self.steps_per_epoch:
       steps = self._loops.next_size(self.steps_per_epoch -
                                     self.steps_into_epoch())
-      update = next_mask_update(self.hook, self.on_mask_update,
-                                to_int(self.optimizer.iterations), steps)
-      if update is not None:
-        steps = update - to_int(self.optimizer.iterations)
+      steps, update = until_mask_update(
+          self.hook, self.on_mask_update, to_int(self.optimizer.iterations),
+          steps)
       start = time.time()
       self.compiled_loop(iterator, tf.constant(steps, tf.int64))
       self.host_loops += 1
@@ -243,13 +242,14 @@ def check_hook_steps(hook, optimizer):
         f'run.apply_gradients.')
 
 
-def next_mask_update(hook, listener, step, steps):
-  """The hook's next update step after `step` if it falls within the next
-  `steps` steps and there is a `listener`, else None."""
-  if hook is None or listener is None:
-    return None
-  update = hook.next_update_step(step)
-  return update if update is not None and update <= step + steps else None
+def until_mask_update(hook, listener, step, steps):
+  """(steps, update) of the loop after `step`: with a `listener`, cut to end
+  at the hook's next update step if one falls within `steps` (`update` is
+  that step), else `steps` and None."""
+  update = hook.next_update_step(step) if hook and listener else None
+  if update is None or update > step + steps:
+    return steps, None
+  return update - step, update
 
 
 def to_int(variable):

@@ -19,6 +19,10 @@ class PhasesTest(tf.test.TestCase):
     self.assertEqual([p.reexplore_fraction for p in plan],
                      [None, 0.8, 0.8, None])
     self.assertEqual(plan[0].lr_multipliers, ((0.0, 1.0),))
+    # Without parameter exploration (Table 5): no re-exploration at all.
+    fixed = phases.edst_phases(150, 100, 3, None)
+    self.assertEqual([p.reexplore_fraction for p in fixed], [None] * 4)
+    self.assertEqual([p.ticket_index for p in fixed], [None, 0, 1, 2])
 
   def test_refinement_lr_switches_after_ceil_half(self):
     self.assertEqual(phases.refinement_lr(100), ((0.0, 0.1), (0.5, 0.01)))
